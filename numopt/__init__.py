@@ -1,0 +1,23 @@
+"""numopt: recent numerical optimization methods with a scipy.optimize-flavoured API.
+
+Every solver accepts NumPy/scipy.sparse inputs (numba kernels on CPU) and CuPy arrays (GPU), and
+returns a result object with ``success``, ``status``, ``message`` and work counters.
+"""
+__version__ = "0.1.0"
+
+from ._backends import show_backends as show_backends
+from ._lib._result import LinearSolveResult as LinearSolveResult
+from ._lib._result import OptimizeResult as OptimizeResult
+from ._lib._result import OTResult as OTResult
+from ._lib._result import Result as Result
+from ._lib._result import SequenceResult as SequenceResult
+from ._lib._result import Status as Status
+from ._lib._validate import NumoptWarning as NumoptWarning
+from .linalg import solve_pcg as solve_pcg
+from .linalg import solve_sor as solve_sor
+from .problems import poisson_matrix as poisson_matrix
+
+__all__ = [
+    "LinearSolveResult", "NumoptWarning", "OTResult", "OptimizeResult", "Result", "SequenceResult",
+    "Status", "poisson_matrix", "show_backends", "solve_pcg", "solve_sor",
+]

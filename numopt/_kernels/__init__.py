@@ -1,0 +1,1 @@
+"""numba kernels (fast paths for NumPy inputs). Importing a kernel module imports numba."""

@@ -1,0 +1,1 @@
+"""Private infrastructure shared by every numopt solver (dispatch, validation, results)."""

@@ -1,0 +1,54 @@
+"""numba shim.  Importing numopt never imports numba: kernel modules import it when first used.
+
+A numba kernel is a fast path used only for NumPy inputs; the vectorised xp code is the reference.
+``NUMOPT_DISABLE_JIT=1`` (or ``numopt._lib._jit.JIT_DISABLED = True``) forces the xp path.
+"""
+import importlib
+import os
+
+import array_api_compat as aac
+
+from ._optional import has_module
+
+__all__ = ["HAS_NUMBA", "JIT_DISABLED", "use_jit", "kernel", "host_kernel", "warmup", "KERNEL_MODULES"]
+
+HAS_NUMBA = has_module("numba")
+JIT_DISABLED = os.environ.get("NUMOPT_DISABLE_JIT", "0").strip() not in ("", "0")
+
+# Modules under numopt._kernels; each defines ``warmup()`` that compiles its kernels on tiny inputs.
+KERNEL_MODULES = ("numopt._kernels._sor",)
+
+
+def use_jit(xp):
+    """True when numba kernels should run for arrays of namespace ``xp``."""
+    return HAS_NUMBA and not JIT_DISABLED and aac.is_numpy_namespace(xp)
+
+
+def kernel(func):
+    """``numba.njit(cache=True, nogil=True)``: compiled lazily per dtype signature, cached on disk.
+
+    Without numba the plain Python function is returned (usable through :func:`host_kernel`).
+    """
+    if not HAS_NUMBA:
+        return func
+    import numba
+
+    return numba.njit(cache=True, nogil=True)(func)
+
+
+def host_kernel(func):
+    """The compiled kernel, or its plain Python body when the JIT is off.
+
+    For host-side steps that have no vectorised form (e.g. an incomplete factorisation).
+    """
+    if HAS_NUMBA and not JIT_DISABLED:
+        return func
+    return getattr(func, "py_func", func)
+
+
+def warmup():
+    """Compile (or load from cache) every kernel for float32 and float64; used by the demo and asv."""
+    if not HAS_NUMBA:
+        return
+    for name in KERNEL_MODULES:
+        importlib.import_module(name).warmup()

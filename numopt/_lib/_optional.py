@@ -1,0 +1,26 @@
+"""Optional dependencies, imported where they are used, with an install hint."""
+import importlib
+
+__all__ = ["import_optional", "has_module"]
+
+
+def has_module(name):
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def import_optional(name, *, extra, purpose):
+    """Import ``name`` or raise ``ImportError`` naming the numopt extra that provides it.
+
+    ``purpose`` completes the sentence "<purpose> needs <name>", e.g. "preconditioner='amg'".
+    """
+    try:
+        return importlib.import_module(name)
+    except ImportError as exc:
+        raise ImportError(
+            f"{purpose} needs {name.split('.')[0]}: `pip install numopt[{extra}]` ({exc})"
+        ) from exc
