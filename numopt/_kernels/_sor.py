@@ -7,89 +7,72 @@ from .._lib._jit import kernel
 
 
 @kernel
-def sor_sweep(indptr, indices, data, diag, b, x, omega, forward, s, dx):
-    """One Gauss-Seidel-order sweep ``x_i += omega * s_i / a_ii`` with ``s_i = b_i - (A x)_i``.
+def forward_sweep(indptr, indices, data, w, b, x, x_prev):
+    """Forward SOR sweep ``x_i += w_i (b_i - (A x)_i)`` (``w = omega / diag``), newest values first.
 
-    Stores ``s`` and the update ``dx`` for the residual identity of :func:`residual_after_sweep`.
+    Keeps the entering iterate in ``x_prev`` and returns its exact residual norm
+    ``||b - A x_prev||``: row ``i`` of that residual is the sweep's row residual plus
+    ``sum_{j < i} a_ij (x_j - x_prev_j)``, accumulated while the row is in cache.
     """
-    n = b.shape[0]
-    for t in range(n):
-        i = t if forward else n - 1 - t
-        acc = b[i]
-        for k in range(indptr[i], indptr[i + 1]):
-            acc -= data[k] * x[indices[k]]
-        d = omega * acc / diag[i]
-        x[i] += d
-        s[i] = acc
-        dx[i] = d
-
-
-@kernel
-def residual_after_sweep(indptr, indices, data, s, dx, omega, forward):
-    """``||b - A x||`` after a sweep without an SpMV.
-
-    ``r_i = (1 - omega) s_i - sum_j a_ij dx_j`` over the ``j`` updated after ``i`` in the sweep
-    (upper part for a forward sweep, lower part for a backward one).
-    """
-    total = 0.0
-    n = s.shape[0]
-    for i in range(n):
-        r = (1.0 - omega) * s[i]
-        for k in range(indptr[i], indptr[i + 1]):
-            j = indices[k]
-            if (j > i) if forward else (j < i):
-                r -= data[k] * dx[j]
-        total += r * r
-    return math.sqrt(total)
-
-
-@kernel
-def residual_norm(indptr, indices, data, b, x):
-    """``||b - A x||_2`` by one SpMV."""
     total = 0.0
     for i in range(b.shape[0]):
         acc = b[i]
+        lower = 0.0
         for k in range(indptr[i], indptr[i + 1]):
-            acc -= data[k] * x[indices[k]]
-        total += acc * acc
+            j = indices[k]
+            acc -= data[k] * x[j]
+            if j < i:
+                lower += data[k] * (x[j] - x_prev[j])
+        r = acc + lower
+        total += r * r
+        x_prev[i] = x[i]
+        x[i] += w[i] * acc
     return math.sqrt(total)
 
 
 @kernel
-def sor_iterate(indptr, indices, data, diag, b, x, omega, symmetric, threshold, nsweeps, history,
-                s, dx, backup):
-    """Run up to ``nsweeps`` SOR (``symmetric``: SSOR) sweeps on ``x`` in place.
-
-    Stops after the first sweep whose true residual is ``<= threshold``.  Returns
-    ``(sweeps, residual, flag)`` with flag 0 converged, 1 sweeps exhausted, 2 non-finite (``x`` is
-    then restored to the last finite checkpoint, taken every 32 sweeps).  ``history[k]`` receives the
-    residual after sweep ``k + 1`` when ``history`` is long enough.
-    """
-    res = 0.0
-    backup[:] = x
-    for k in range(nsweeps):
-        sor_sweep(indptr, indices, data, diag, b, x, omega, True, s, dx)
-        if symmetric:
-            sor_sweep(indptr, indices, data, diag, b, x, omega, False, s, dx)
-            res = residual_after_sweep(indptr, indices, data, s, dx, omega, False)
-        else:
-            res = residual_after_sweep(indptr, indices, data, s, dx, omega, True)
-        if not math.isfinite(res):
-            x[:] = backup
-            return k + 1, res, 2
-        if res <= threshold:
-            res = residual_norm(indptr, indices, data, b, x)  # confirm on the true residual
-        if k < history.shape[0]:
-            history[k] = res
-        if res <= threshold:
-            return k + 1, res, 0
-        if (k + 1) % 32 == 0:
-            backup[:] = x
-    return nsweeps, res, 1
+def backward_sweep(indptr, indices, data, w, b, x):
+    """Backward SOR sweep (rows in reverse order), completing one SSOR iteration."""
+    n = b.shape[0]
+    for t in range(n):
+        i = n - 1 - t
+        acc = b[i]
+        for k in range(indptr[i], indptr[i + 1]):
+            acc -= data[k] * x[indices[k]]
+        x[i] += w[i] * acc
 
 
 @kernel
-def ssor_apply(indptr, indices, data, diag, omega, r, z):
+def sor_iterate(indptr, indices, data, w, b, x, x_prev, backup, symmetric, threshold, k0, kmax,
+                history):
+    """SOR (``symmetric``: SSOR) iterations ``k = k0 .. kmax`` on ``x`` in place.
+
+    Iteration ``k`` evaluates the residual of ``x^k`` (inside the forward sweep that starts
+    ``x^{k+1}``), stores it in ``history[k]`` when there is room, and stops with ``x = x^k`` if it
+    is ``<= threshold`` (flag 0) or not finite (flag 2; ``x`` then restored to the last finite
+    checkpoint, taken every 32 iterations).  Otherwise, after ``kmax``, it returns flag 1 with
+    ``x = x^{kmax+1}`` and ``x_prev = x^{kmax}``.  Returns ``(k, residual, flag)``.
+    """
+    res = 0.0
+    for k in range(k0, kmax + 1):
+        if (k - k0) % 32 == 0:
+            backup[:] = x
+        res = forward_sweep(indptr, indices, data, w, b, x, x_prev)
+        if k < history.shape[0]:
+            history[k] = res
+        if not math.isfinite(res):
+            x[:] = backup
+            return k, res, 2
+        if res <= threshold:
+            x[:] = x_prev
+            return k, res, 0
+        if symmetric:
+            backward_sweep(indptr, indices, data, w, b, x)
+    return kmax, res, 1
+
+
+@kernel
+def ssor_apply(indptr, indices, data, diag, inv_diag, omega, r, z):
     """``z = M^{-1} r`` with ``M = (D + omega L^T) D^{-1} (D + omega L) / (omega (2 - omega))``.
 
     Backward solve with ``D + omega U``, scale by ``D``, forward solve with ``D + omega L``, scale
@@ -103,7 +86,7 @@ def ssor_apply(indptr, indices, data, diag, omega, r, z):
             j = indices[k]
             if j > i:
                 acc -= omega * data[k] * z[j]
-        z[i] = acc / diag[i]
+        z[i] = acc * inv_diag[i]
     for i in range(n):
         z[i] *= diag[i]
     scale = omega * (2.0 - omega)
@@ -113,7 +96,7 @@ def ssor_apply(indptr, indices, data, diag, omega, r, z):
             j = indices[k]
             if j < i:
                 acc -= omega * data[k] * z[j]
-        z[i] = acc / diag[i]
+        z[i] = acc * inv_diag[i]
     for i in range(n):
         z[i] *= scale
 
@@ -193,10 +176,10 @@ def warmup():
         data = np.array([2.0, -1.0, -1.0, 2.0], dtype=dtype)
         diag = np.array([2.0, 2.0], dtype=dtype)
         b = np.ones(2, dtype=dtype)
-        work = [np.zeros(2, dtype=dtype) for _ in range(4)]
+        x, x_prev, backup, z = (np.zeros(2, dtype=dtype) for _ in range(4))
         for symmetric in (False, True):
-            sor_iterate(indptr, indices, data, diag, b, work[0], 1.0, symmetric, 0.0, 1,
-                        np.zeros(1), work[1], work[2], work[3])
-        ssor_apply(indptr, indices, data, diag, 1.0, b, work[0])
+            sor_iterate(indptr, indices, data, diag, b, x, x_prev, backup, symmetric, 0.0, 0, 1,
+                        np.zeros(1))
+        ssor_apply(indptr, indices, data, diag, diag, 1.0, b, z)
         L = ic0_factor(indptr, indices, data)
-        ic0_apply(L[0], L[1], L[2], b, work[0])
+        ic0_apply(L[0], L[1], L[2], b, z)

@@ -57,10 +57,11 @@ def _ssor(system, omega):
         from .._kernels._sor import ssor_apply
 
         indptr, indices, data = csr_arrays(system.A, system.dtype)
+        inv_diag = 1.0 / diag
 
         def apply(r):
             z = np.empty_like(r)
-            ssor_apply(indptr, indices, data, diag, omega, r, z)
+            ssor_apply(indptr, indices, data, diag, inv_diag, omega, r, z)
             return z
 
         return Preconditioner(apply, "ssor")

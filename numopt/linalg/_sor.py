@@ -63,9 +63,9 @@ def solve_sor(A, b, x0=None, *, omega=1.0, symmetric=False, rtol=1e-8, atol=0.0,
 
     .. math:: \|b - A x_k\|_2 \le \max(\mathrm{rtol}\,\|b\|_2, \mathrm{atol})
 
-    The compiled kernel computes the residual after a sweep from the identity
-    ``r_i = (1 - omega) s_i - sum_{j > i} a_ij dx_j`` (``s`` the sweep's row residuals, ``dx`` its
-    updates) and confirms a pass with an SpMV, so iteration counts equal those of the textbook loop.
+    The compiled kernel evaluates the exact residual of ``x_k`` inside the forward sweep that starts
+    ``x_{k+1}`` (row ``i``: the sweep's row residual plus ``sum_{j<i} a_ij (x_{k+1,j} - x_{k,j})``),
+    so no extra pass over ``A`` is needed and iteration counts equal those of the textbook loop.
 
     References
     ----------
@@ -107,31 +107,28 @@ def _sor_numba(system, diag, *, omega, symmetric, threshold, maxiter, callback, 
 
     indptr, indices, data = csr_arrays(system.A, system.dtype)
     x, b = system.x, system.b
-    s, dx, backup = (np.empty_like(x) for _ in range(3))
-    r0 = float(kernels.residual_norm(indptr, indices, data, b, x))
-    history = [r0]
-    if r0 <= threshold:
-        return _finish(x, Status.SUCCESS, 0, r0, 1, history, maxiter, return_history)
-    # Without a callback the whole solve is one compiled call; with one, a call per sweep.
-    chunk = maxiter if callback is None else 1
-    buffer = np.empty(chunk if return_history else 0)
-    nit, residual, status = 0, r0, Status.MAXITER
-    while nit < maxiter:
-        steps, residual, flag = kernels.sor_iterate(indptr, indices, data, diag, b, x, omega, symmetric,
-                                                    threshold, min(chunk, maxiter - nit), buffer, s, dx,
-                                                    backup)
-        nit += steps
-        history.extend(buffer[:steps].tolist())
-        if flag == 2:
-            status = Status.NONFINITE
-            break
-        if flag == 0:
-            status = Status.SUCCESS
-            break
-        if call_callback(callback, LinearSolveResult(x=x, nit=nit, residual=residual)):
-            status = Status.CALLBACK
-            break
-    return _finish(x, status, nit, residual, nit + 1, history, maxiter, return_history)
+    w = omega / diag
+    x_prev, backup = np.empty_like(x), np.empty_like(x)
+    history = np.empty(maxiter + 1 if return_history else 0)
+    args = (indptr, indices, data, w, b, x, x_prev, backup, symmetric, threshold)
+    if callback is None:  # the whole solve is one compiled call
+        nit, residual, flag = kernels.sor_iterate(*args, 0, maxiter, history)
+    else:  # one iteration per call, the callback in between
+        nit = 0
+        while True:
+            nit, residual, flag = kernels.sor_iterate(*args, nit, nit, history)
+            if flag != 1 or nit == maxiter:
+                break
+            if nit > 0 and call_callback(callback, LinearSolveResult(x=x_prev, nit=nit,
+                                                                     residual=residual)):
+                flag = 99
+                break
+            nit += 1
+    if flag in (1, 99):  # x has advanced one iteration past x^nit
+        x[:] = x_prev
+    status = {0: Status.SUCCESS, 1: Status.MAXITER, 2: Status.NONFINITE, 99: Status.CALLBACK}[flag]
+    return _finish(x, status, nit, residual, nit + 1, history[:nit + 1].tolist(), maxiter,
+                   return_history)
 
 
 def _sor_xp(system, diag, *, omega, symmetric, threshold, maxiter, callback, return_history):
