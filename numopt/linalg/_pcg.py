@@ -1,8 +1,11 @@
 """``solve_pcg``: preconditioned conjugate gradients (flexible CG for nonlinear preconditioners)."""
 import math
 
+import numpy as np
+
 from .._lib._callback import call_callback
 from .._lib._capabilities import capabilities
+from .._lib._jit import use_jit
 from .._lib._result import LinearSolveResult, Status, make_result
 from ._precond import make_preconditioner
 from ._system import prepare_system, stop_threshold
@@ -86,25 +89,60 @@ def solve_pcg(A, b, x0=None, *, preconditioner=None, omega=1.0, rtol=1e-8, atol=
                 return_history)
 
 
-def _norm(v):
-    return math.sqrt(float(v @ v))
+class _XPVectorOps:
+    """CG's vector updates with array operations (any namespace)."""
+
+    @staticmethod
+    def step(x, r, p, q, alpha):
+        x += alpha * p
+        r -= alpha * q
+        return float(r @ r)
+
+    @staticmethod
+    def direction(p, z, beta):
+        p *= beta
+        p += z
+        return p
+
+
+class _NumbaVectorOps:
+    """CG's vector updates fused into single passes (NumPy inputs)."""
+
+    def __init__(self):
+        from .._kernels import _krylov
+
+        self.kernels = _krylov
+
+    def step(self, x, r, p, q, alpha):
+        return self.kernels.cg_step(x, r, p, q, alpha)
+
+    def direction(self, p, z, beta):
+        self.kernels.cg_direction(p, z, beta)
+        return p
 
 
 def _pcg(system, precond, threshold, maxiter, callback, return_history):
-    A, b, x = system.A, system.b, system.x
-    M = precond.apply
+    xp, A, b, x = system.xp, system.A, system.b, system.x
+    ops = _NumbaVectorOps() if use_jit(xp) and isinstance(x, np.ndarray) else _XPVectorOps()
+    identity = precond.name == "none"
+
+    def apply(r):  # M^{-1} r as a fresh array (``r`` is updated in place below)
+        z = precond.apply(r)
+        return xp.asarray(z, copy=True) if z is r else z
+
     r = b - A @ x
     nmatvec, nprec = 1, 0
-    residual = _norm(r)
+    rr = float(r @ r)
+    residual = math.sqrt(rr)
     history = [residual]
     nit, status, message = 0, Status.MAXITER, None
     if residual <= threshold:
         status = Status.SUCCESS
     else:
-        z = M(r)
-        nprec += 1
-        p = z
-        rz = float(r @ z)
+        z = r if identity else apply(r)
+        nprec += not identity
+        p = xp.asarray(z, copy=True)
+        rz = rr if identity else float(r @ z)
         if not rz > 0:
             status, message = Status.BREAKDOWN, _breakdown_preconditioner(rz, 0)
     while status == Status.MAXITER and nit < maxiter:
@@ -120,14 +158,13 @@ def _pcg(system, precond, threshold, maxiter, callback, return_history):
                        f"{nit + 1}: `A` is not symmetric positive definite.")
             break
         alpha = rz / curvature
-        x += alpha * p
-        r = r - alpha * q  # not in place: p may alias r (identity preconditioner)
+        rr = ops.step(x, r, p, q, alpha)
         nit += 1
-        residual = _norm(r)
+        residual = math.sqrt(rr)
         if residual <= threshold:  # confirm on the true residual before stopping
             r = b - A @ x
             nmatvec += 1
-            residual = _norm(r)
+            residual = math.sqrt(float(r @ r))
         history.append(residual)
         if residual <= threshold:
             status = Status.SUCCESS
@@ -135,15 +172,21 @@ def _pcg(system, precond, threshold, maxiter, callback, return_history):
         if call_callback(callback, LinearSolveResult(x=x, nit=nit, residual=residual)):
             status = Status.CALLBACK
             break
-        z_old = z
-        z = M(r)
-        nprec += 1
-        rz_new = float(r @ z)
+        if identity:
+            z, rz_new = r, residual * residual
+        else:
+            z_old = z
+            z = apply(r)
+            nprec += 1
+            rz_new = float(r @ z)
         if not rz_new > 0:
             status, message = Status.BREAKDOWN, _breakdown_preconditioner(rz_new, nit)
             break
-        beta = (rz_new - float(r @ z_old)) / rz if precond.flexible else rz_new / rz
-        p = z + beta * p
+        if precond.flexible:  # Polak-Ribiere: beta = r_new^T (z_new - z_old) / r_old^T z_old
+            beta = (rz_new - float(r @ z_old)) / rz
+        else:
+            beta = rz_new / rz
+        p = ops.direction(p, z, beta)
         rz = rz_new
     if status == Status.SUCCESS:
         message = "Converged: ||b - A x|| <= max(rtol*||b||, atol)."

@@ -1,0 +1,31 @@
+"""Fused vector updates of conjugate-gradient iterations (one pass over memory each)."""
+import numpy as np
+
+from .._lib._jit import kernel
+
+
+@kernel
+def cg_step(x, r, p, q, alpha):
+    """``x += alpha p``, ``r -= alpha q``; returns ``||r||^2`` of the updated ``r``."""
+    total = 0.0
+    for i in range(x.shape[0]):
+        x[i] += alpha * p[i]
+        ri = r[i] - alpha * q[i]
+        r[i] = ri
+        total += ri * ri
+    return total
+
+
+@kernel
+def cg_direction(p, z, beta):
+    """``p = z + beta p`` in place."""
+    for i in range(p.shape[0]):
+        p[i] = z[i] + beta * p[i]
+
+
+def warmup():
+    """Compile the kernels for float32 and float64."""
+    for dtype in (np.float32, np.float64):
+        v = [np.ones(2, dtype=dtype) for _ in range(4)]
+        cg_step(v[0], v[1], v[2], v[3], 0.5)
+        cg_direction(v[0], v[1], 0.5)
