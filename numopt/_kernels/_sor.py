@@ -180,6 +180,8 @@ def warmup():
         for symmetric in (False, True):
             sor_iterate(indptr, indices, data, diag, b, x, x_prev, backup, symmetric, 0.0, 0, 1,
                         np.zeros(1))
+        forward_sweep(indptr, indices, data, diag, b, x, x_prev)
+        backward_sweep(indptr, indices, data, diag, b, x)
         ssor_apply(indptr, indices, data, diag, diag, 1.0, b, z)
         L = ic0_factor(indptr, indices, data)
         ic0_apply(L[0], L[1], L[2], b, z)
