@@ -100,6 +100,7 @@ def test_show_backends():
     assert {"numba", "cupy", "pyamg", "torch", "scikit-sparse"} <= set(info)
     assert isinstance(info["jit_enabled"], bool)
     assert info["cuda_devices"] >= 0
+    assert info["solvers"]["solve_pcg"]["linear_operator"] is True
 
 
 def test_warmup_compiles_kernels():

@@ -173,8 +173,11 @@ def test_bad_matrices_and_vectors():
     with pytest.raises(ValueError, match="`A` contains NaN or Inf"):
         numopt.solve_sor(A_inf, np.ones(9))
     D = np.diag([1.0, 0.0, 2.0])
-    with pytest.raises(ValueError, match="row 1"):
-        numopt.solve_sor(D, np.ones(3))
+    for symmetric in (False, True):
+        with pytest.raises(ValueError, match="row 1"):
+            numopt.solve_sor(D, np.ones(3), symmetric=symmetric)
+    with pytest.raises(ValueError, match="preconditioner='ssor'.*row 1"):
+        numopt.solve_pcg(D, np.ones(3), preconditioner="ssor")
     with pytest.raises(TypeError, match="solve_sor needs the entries"):
         numopt.solve_sor(spla.aslinearoperator(A), np.ones(9))
     with warnings.catch_warnings():
