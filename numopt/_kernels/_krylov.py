@@ -17,6 +17,15 @@ def cg_step(x, r, p, q, alpha):
 
 
 @kernel
+def dot(a, b):
+    """``a^T b`` in one single-threaded pass (no BLAS threads to contend for on small machines)."""
+    total = 0.0
+    for i in range(a.shape[0]):
+        total += a[i] * b[i]
+    return total
+
+
+@kernel
 def cg_direction(p, z, beta):
     """``p = z + beta p`` in place."""
     for i in range(p.shape[0]):
@@ -29,3 +38,4 @@ def warmup():
         v = [np.ones(2, dtype=dtype) for _ in range(4)]
         cg_step(v[0], v[1], v[2], v[3], 0.5)
         cg_direction(v[0], v[1], 0.5)
+        dot(v[0], v[1])

@@ -93,6 +93,10 @@ class _XPVectorOps:
     """CG's vector updates with array operations (any namespace)."""
 
     @staticmethod
+    def dot(a, b):
+        return float(a @ b)
+
+    @staticmethod
     def step(x, r, p, q, alpha):
         x += alpha * p
         r -= alpha * q
@@ -113,6 +117,9 @@ class _NumbaVectorOps:
 
         self.kernels = _krylov
 
+    def dot(self, a, b):
+        return self.kernels.dot(a, b)
+
     def step(self, x, r, p, q, alpha):
         return self.kernels.cg_step(x, r, p, q, alpha)
 
@@ -132,7 +139,7 @@ def _pcg(system, precond, threshold, maxiter, callback, return_history):
 
     r = b - A @ x
     nmatvec, nprec = 1, 0
-    rr = float(r @ r)
+    rr = ops.dot(r, r)
     residual = math.sqrt(rr)
     history = [residual]
     nit, status, message = 0, Status.MAXITER, None
@@ -142,13 +149,13 @@ def _pcg(system, precond, threshold, maxiter, callback, return_history):
         z = r if identity else apply(r)
         nprec += not identity
         p = xp.asarray(z, copy=True)
-        rz = rr if identity else float(r @ z)
+        rz = rr if identity else ops.dot(r, z)
         if not rz > 0:
             status, message = Status.BREAKDOWN, _breakdown_preconditioner(rz, 0)
     while status == Status.MAXITER and nit < maxiter:
         q = A @ p
         nmatvec += 1
-        curvature = float(p @ q)
+        curvature = ops.dot(p, q)
         if not math.isfinite(curvature):
             status = Status.NONFINITE
             break
@@ -164,7 +171,7 @@ def _pcg(system, precond, threshold, maxiter, callback, return_history):
         if residual <= threshold:  # confirm on the true residual before stopping
             r = b - A @ x
             nmatvec += 1
-            residual = math.sqrt(float(r @ r))
+            residual = math.sqrt(ops.dot(r, r))
         history.append(residual)
         if residual <= threshold:
             status = Status.SUCCESS
@@ -178,12 +185,12 @@ def _pcg(system, precond, threshold, maxiter, callback, return_history):
             z_old = z
             z = apply(r)
             nprec += 1
-            rz_new = float(r @ z)
+            rz_new = ops.dot(r, z)
         if not rz_new > 0:
             status, message = Status.BREAKDOWN, _breakdown_preconditioner(rz_new, nit)
             break
         if precond.flexible:  # Polak-Ribiere: beta = r_new^T (z_new - z_old) / r_old^T z_old
-            beta = (rz_new - float(r @ z_old)) / rz
+            beta = (rz_new - ops.dot(r, z_old)) / rz
         else:
             beta = rz_new / rz
         p = ops.direction(p, z, beta)
