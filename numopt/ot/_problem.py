@@ -85,7 +85,7 @@ class ReducedProblem:
 
             g = g.copy()
             K.col_pass(self.C, f, g, self.b, self.logb, 1.0 / self.reg, self.reg, self.cutcol(),
-                       self.cut_col, np.empty(self.m))
+                       self.cut_col, np.empty(self.m), np.empty(self.m))
             return g
         lse = logsumexp(self.exponent(f, self.zeros(self.m)), axis=0, xp=self.xp, low=self.low)
         return self.reg * (self.logb - lse)
@@ -120,7 +120,8 @@ class ReducedProblem:
 
             P = np.empty((self.n, self.m), dtype=self.dtype)
             r, c = np.empty(self.n), np.empty(self.m)
-            total, plogp, pc = K.plan_fill(self.C, f, g, 1.0 / self.reg, self.low, P, r, c)
+            total, plogp, pc = K.plan_fill(self.C, f, g, 1.0 / self.reg, self.low, P, r,
+                                             c, np.empty(self.m))
             return P, r, c, float(total), float(plogp), float(pc)
         xp = self.xp
         S = self.exponent(f, g)

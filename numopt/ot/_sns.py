@@ -185,7 +185,7 @@ def _select_numba(prob, f, g, r, sparsity, tau):
     if nnz > DENSE_FRACTION * n * m:
         return None
     indices, data = np.empty(nnz, dtype=np.int64), np.empty(nnz)
-    K.select_fill(prob.C, f, g, inv_reg, thr, kth, colrow, indptr, indices, data)
+    K.select_fill(prob.C, f, g, inv_reg, thr, kth, colrow, indptr, indices, data, buf)
     return indptr, indices, data
 
 
