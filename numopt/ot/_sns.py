@@ -22,6 +22,7 @@ __all__ = ["solve_sns"]
 TAU0 = 1e-6          # dropped row-mass fraction of the mass rule (spec section 4.2)
 TAU_MIN = 1e-16
 DENSE_FRACTION = 0.5  # above this kept fraction, CG uses the dense plan
+FLOOR = 1e-6          # a stall below this marginal error is the precision floor, above it slow
 CONTINUATION = 2000.0  # eta * range(C) above which reg is reached through a chain reg_0 / 10^t
 
 
@@ -72,7 +73,7 @@ def _newton(prob, f, g, *, tol, maxiter, max_newton, sinkhorn_iters, sparsity, p
     err, phi = prob.error(r, c), prob.dual(f, g, total)
     mu, tau = 1.0, TAU0
     dg = prob.zeros(prob.m)
-    errs, fails = [err], 0
+    errs, fails, fallbacks = [err], 0, 0
     start = progress.counts["n_newton"]
     while True:
         if err <= tol:
@@ -81,10 +82,24 @@ def _newton(prob, f, g, *, tol, maxiter, max_newton, sinkhorn_iters, sparsity, p
             return Outcome(f, g, err, Status.MAXITER,
                            f"Maximum number of iterations reached (maxiter={maxiter}, "
                            f"max_newton={max_newton}); marginal error {err:.3g}.")
-        if len(errs) > 5 and errs[-1] > 0.9 * errs[-6]:
+        if len(errs) > 5 and errs[-1] > 0.9 * errs[-6] and err <= FLOOR:
             return Outcome(f, g, err, Status.BUDGET,
                            f"Precision floor: the marginal error stalled at {err:.3g} (no 10% "
                            "decrease in 5 Newton steps).")
+        if len(errs) > 3 and errs[-1] > 0.5 * errs[-4] and err > FLOOR:
+            # far from the Newton region: more Sinkhorn iterations (doubling), then Newton again
+            out = sinkhorn_log(prob, f, g, tol=tol, maxiter=min(max(sinkhorn_iters, 10)
+                                                                   * 2 ** fallbacks,
+                                                                   maxiter - progress.nit),
+                               progress=progress)
+            fallbacks += 1
+            if out.status != Status.MAXITER or progress.nit >= maxiter:
+                return out
+            f, g, dg, mu, tau = out.f, out.g, prob.zeros(prob.m), 1.0, TAU0
+            r, c, total, _ = prob.marginals(f, g)
+            err, phi = prob.error(r, c), prob.dual(f, g, total)
+            errs = [err]
+            continue
         ra, rb = prob.a - r, prob.b - c
         rtol = min(1e-4, max(1e-11, 1e-2 * err))  # forcing term -> superlinear inexact Newton
         df, dg, n_cg = _direction(prob, f, g, r, c, 1.0 + mu * err, ra, rb, sparsity, tau, dg,
