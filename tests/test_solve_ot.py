@@ -360,3 +360,20 @@ def test_bad_batch_reg_and_mixed_namespaces():
     strict = pytest.importorskip("array_api_strict")
     with pytest.raises(TypeError):
         solve_ot(strict.asarray(a), b, C, 0.1)
+
+
+def test_plot_transport_plan(clouds):
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from numopt.plot import plot_transport_plan
+
+    a, b, C, reg = clouds
+    res = solve_ot(a, b, C, reg)
+    fig, ax = plt.subplots()
+    assert plot_transport_plan(res, ax=ax, a=a, b=b, log=True) is ax
+    assert len(ax.images) == 1 and ax.images[0].get_array().shape == C.shape
+    with pytest.raises(ValueError, match="2-D plan"):
+        plot_transport_plan(np.ones(3), ax=ax)
+    plt.close(fig)
