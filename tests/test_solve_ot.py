@@ -377,3 +377,32 @@ def test_plot_transport_plan(clouds):
     with pytest.raises(ValueError, match="2-D plan"):
         plot_transport_plan(np.ones(3), ax=ax)
     plt.close(fig)
+
+
+def test_reg_as_array_scalar_and_list():
+    a, b, C = _base()
+    ref = solve_ot(a, b, C, 0.1)
+    np.testing.assert_allclose(solve_ot(a, b, C, np.float64(0.1)).plan, ref.plan)
+    np.testing.assert_allclose(solve_ot(a, b, C, np.asarray(0.1)).plan, ref.plan)
+    batch = solve_ot(np.stack([a, a]), np.stack([b, b]), C, [0.1, 0.1])
+    np.testing.assert_allclose(batch.plan[1], ref.plan, atol=1e-14)
+    with pytest.raises(ValueError, match="reg"):
+        solve_ot(np.stack([a, a]), np.stack([b, b]), C, [0.1, -0.1])
+
+
+hypothesis = pytest.importorskip("hypothesis")
+st = pytest.importorskip("hypothesis.strategies")
+
+
+@hypothesis.settings(max_examples=25, deadline=None, derandomize=True)
+@hypothesis.given(n=st.integers(1, 9), m=st.integers(1, 9), seed=st.integers(0, 2**16),
+                  reg=st.floats(0.01, 2.0), method=st.sampled_from(METHODS))
+def test_property_plan_nonnegative_and_feasible(n, m, seed, reg, method):
+    rng = np.random.default_rng(seed)
+    a, b = rng.random(n) + 0.01, rng.random(m) + 0.01
+    b *= a.sum() / b.sum()
+    C = rng.random((n, m))
+    res = solve_ot(a, b, C, reg, method=method, tol=1e-9)
+    assert res.success, res.message
+    assert np.all(res.plan >= 0) and res.marginal_error <= 1e-9
+    assert _marginal_error(res.plan, a, b) <= 1e-9 * 1.01

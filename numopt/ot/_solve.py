@@ -218,22 +218,18 @@ def _check_marginals(a, b, *, xp, dtype):
 
 
 def _check_reg(reg, batch):
-    if isinstance(reg, numbers.Real) and not isinstance(reg, bool):
-        value = check_scalar(reg, name="reg", low=0.0, low_open=True)
-        return [value] * (batch or 1)
-    values = np.asarray(reg, dtype=np.float64) if not hasattr(reg, "__array_namespace__") \
-        else None
-    if values is None:
-        xr, _ = array_namespace(reg)
-        values = [float(v) for v in xr.reshape(reg, (-1,))] if reg.ndim == 1 else None
-    values = np.asarray(values, dtype=np.float64) if values is not None else None
-    if batch is None or values is None or values.shape != (batch,):
-        shape = getattr(reg, "shape", None)
+    """``reg`` as a list of positive floats, one per problem."""
+    if isinstance(reg, (list, tuple)):
+        reg = np.asarray(reg)
+    shape = tuple(getattr(reg, "shape", ()))
+    if shape == ():
+        if hasattr(reg, "shape"):  # 0-d array
+            reg = float(reg)
+        return [check_scalar(reg, name="reg", low=0.0, low_open=True)] * (batch or 1)
+    if batch is None or shape != (batch,):
         raise ValueError(f"`reg` must be a positive number (or an array of shape ({batch},) for a "
-                         f"batch); got {type(reg).__name__} with shape {shape}")
-    for v in values:
-        check_scalar(float(v), name="reg", low=0.0, low_open=True)
-    return [float(v) for v in values]
+                         f"batch); got shape {shape}")
+    return [check_scalar(float(reg[k]), name="reg", low=0.0, low_open=True) for k in range(batch)]
 
 
 def _check_potential(v, shape, name, like, xp, dtype, device):
@@ -372,7 +368,11 @@ class _Reduction:
         P, r, c, total, plogp, pc = prob.plan(f, g)
         fo, go = self.output_potentials(f, g)
         if self.rows is None and self.cols is None:
-            plan = P * M if M != 1.0 else P
+            if is_numpy(xp):
+                P *= M  # in place: the plan is the largest array here
+                plan = P
+            else:
+                plan = P * M
         else:
             n, m = self.C.shape
             plan = _scatter2(P * M, self.rows, self.cols, n, m, xp)
