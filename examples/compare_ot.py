@@ -74,7 +74,8 @@ def run_size(n, repeat, pot_iters, sinkhorn_cap, peers=True):
         regot = None
     if regot is not None:
         Cf = np.asfortranarray(C)
-        out, t, _ = timed(lambda: regot.sinkhorn_ssns(Cf, a, b, REG, tol=TOL, max_iter=1000), repeat)
+        out, t, _ = timed(lambda: regot.sinkhorn_ssns(Cf, a, b, REG, tol=TOL, max_iter=1000),
+                          repeat)
         rows.append((n, "RegOT sinkhorn_ssns", str(out.niter), t, marginal_error(out.plan, a, b),
                      float(np.sum(out.plan * C)), None, ""))
     import ot
@@ -100,8 +101,9 @@ def main():
     warmup()
     table = []
     for n in args.sizes:
-        rows, base = run_size(n, args.repeat if n <= 1000 else 1, pot_iters=100 if n <= 1000 else 20,
-                              sinkhorn_cap=3000 if n <= 1000 else 800)
+        small = n <= 1000
+        rows, base = run_size(n, args.repeat if small else 1, pot_iters=100 if small else 20,
+                              sinkhorn_cap=3000 if small else 800)
         table += [row + (row[3] / base,) for row in rows]
     for n in args.large:
         rows, base = run_size(n, 1, 0, 0, peers=False)

@@ -3,8 +3,8 @@
 The plan is ``P_ij = exp((f_i + g_j - C_ij) / reg)``; potentials ``f``, ``g`` are float64, ``C`` is
 float32 or float64 and every sum accumulates in float64.  Terms whose exponent lies more than
 ``|cut|`` below a known upper bound of their sum are skipped without calling ``exp``: ``cut`` is
-chosen by the caller so that the skipped total is below ``eps/e`` of the sum (round-off level), which
-turns most of a pass at small ``reg`` into compares.
+chosen by the caller so that the skipped total is below ``eps/e`` of the sum (round-off level),
+which turns most of a pass at small ``reg`` into compares.
 
 Kernels: the two Sinkhorn half-steps (:func:`row_pass`, :func:`col_pass`) and their loop
 (:func:`sinkhorn_run`), the Newton dense pass (:func:`dense_pass`), the plan (:func:`plan_fill`),

@@ -31,7 +31,8 @@ def rows(quick):
             (P, log), peer_time = timed(ot.bregman.sinkhorn_log, a, b, C, reg, stopThr=1e-9,
                                         numItermax=cap, log=True)
         peer_iterations = f"{log['niter'] + 1} (err {_marginal_error(P, a, b):.1e})"
-    return [DemoRow(solver="solve_ot(sns)", problem=f"random assignment n={n}, reg=1/{round(1 / reg)}",
+    problem = f"random assignment n={n}, reg=1/{round(1 / reg)}"
+    return [DemoRow(solver="solve_ot(sns)", problem=problem,
                     iterations=res.nit, time=seconds, accuracy=res.marginal_error,
                     accuracy_name="l1 marginal error", peer="POT sinkhorn_log",
                     peer_iterations=peer_iterations, peer_time=peer_time,

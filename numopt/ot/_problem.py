@@ -1,11 +1,11 @@
-"""The reduced entropic-OT problem and its dense passes (vectorised ``xp`` reference, numba fast path).
+"""The reduced entropic-OT problem and its dense passes (``xp`` reference, numba fast path).
 
 A :class:`ReducedProblem` has strictly positive unit-mass marginals and a reduced cost ``C >= 0``
 with a zero in every row and column (see ``_solve.py``).  Its plan is
 ``P_ij = exp((f_i + g_j - C_ij) / reg)`` and its dual (concave) objective
 
-.. math:: \\Phi(f, g) = \\langle a, f\\rangle + \\langle b, g\\rangle - \\mathrm{reg}\\sum_{ij} P_{ij}
-          + \\mathrm{reg}.
+.. math:: \\Phi(f, g) = \\langle a, f\\rangle + \\langle b, g\\rangle
+          - \\mathrm{reg}\\sum_{ij} P_{ij} + \\mathrm{reg}.
 
 On the numba path the potentials are float64 NumPy arrays whatever the dtype of ``C``; on the
 ``xp`` path they have the dtype of ``C``.
@@ -91,12 +91,12 @@ class ReducedProblem:
         return self.reg * (self.logb - lse)
 
     def cutcol(self):
-        """Absolute per-column cut of :func:`col_pass`: below it a term is < 1e-6 eps b_j / (e n)."""
+        """Absolute per-column cut of ``col_pass``: below it a term is < 1e-6 eps b_j / (e n)."""
         return self.logb + (math.log(1e-6) + self.cut_col)
 
     # ---------------------------------------------------------------- dense passes
     def marginals(self, f, g):
-        """``(r, c, sum P, max exponent)``; the sums are incomplete when the max exceeds overflow."""
+        """``(r, c, sum P, max exponent)``; sums are incomplete when the max exceeds overflow."""
         if self.jit:
             from .._kernels import _sinkhorn as K
 
@@ -142,12 +142,12 @@ def _device(x):
 
 
 def clamped_exp(S, *, xp, low):
-    """``exp(S)`` with entries below ``low`` set to 0 (never evaluating ``exp`` in the slow range)."""
+    """``exp(S)`` with entries below ``low`` set to 0 (``exp`` never sees the slow range)."""
     return xp.where(S >= low, xp.exp(xp.maximum(S, low)), xp.zeros_like(S))
 
 
 def logsumexp(S, *, axis, xp, low):
-    """``log sum exp(S)`` along ``axis``, shifted by the maximum; shifted exponents clamped at ``low``."""
+    """``log sum exp(S)`` along ``axis``, shifted by the maximum, exponents clamped at ``low``."""
     mx = xp.max(S, axis=axis, keepdims=True)
     total = xp.sum(clamped_exp(S - mx, xp=xp, low=low), axis=axis)
     return xp.squeeze(mx, axis=axis) + xp.log(total)

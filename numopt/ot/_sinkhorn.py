@@ -1,4 +1,4 @@
-"""Sinkhorn iterations on a reduced problem: log domain ('sinkhorn-log') and kernel scaling ('sinkhorn').
+"""Sinkhorn iterations on a reduced problem: log domain ('sinkhorn-log'), kernels ('sinkhorn').
 
 One iteration is a g-half-step followed by a row pass; after the g-half-step the columns of the plan
 are exact, so the row pass (which also yields the next f-half-step) gives the marginal error
@@ -67,7 +67,7 @@ def _stop_status(err, tol, stopped):
 
 
 def sinkhorn_log(prob, f, g, *, tol, maxiter, progress):
-    """Run up to ``maxiter`` log-domain Sinkhorn iterations from ``(f, g)``; stop at error ``<= tol``.
+    """Up to ``maxiter`` log-domain Sinkhorn iterations from ``(f, g)``; stop at error ``<= tol``.
 
     Returns an :class:`Outcome` whose point has exact columns (unless no iteration ran).
     """

@@ -247,7 +247,8 @@ class _Single:
 
     def __init__(self, *, xp, dtype, jit, method, tol, opts, callback, return_history):
         self.xp, self.dtype, self.jit, self.method = xp, dtype, jit, method
-        self.tol, self.opts, self.callback, self.return_history = tol, opts, callback, return_history
+        self.tol, self.opts = tol, opts
+        self.callback, self.return_history = callback, return_history
 
     def __call__(self, a, b, C, reg, f0, g0, batch_index=None):
         xp = self.xp
@@ -313,10 +314,12 @@ class _Reduction:
         ratio = self.problem.span / reg
         if eps * ratio > MAX_EXPONENT_ROUNDOFF:
             raise ValueError(
-                f"`reg`={reg:g} is too small for the cost range: range(C)/reg = {ratio:.3g} exceeds "
+                f"`reg`={reg:g} is too small for the cost range: range(C)/reg = {ratio:.3g} "
+                f"exceeds "
                 f"{MAX_EXPONENT_ROUNDOFF / eps:.3g}, beyond which the kernel exp(-C/reg) cannot be "
                 f"represented in {np.dtype(_np_dtype(self.dtype)).name} even in the log domain "
-                f"(exponent round-off > 1%). Use reg >= {self.problem.span * eps / MAX_EXPONENT_ROUNDOFF:.3g}"
+                f"(exponent round-off > 1%). Use reg >= "
+                f"{self.problem.span * eps / MAX_EXPONENT_ROUNDOFF:.3g}"
                 ", rescale C, or use float64 / an exact LP solver (ot.emd) for the unregularised "
                 "problem.")
 

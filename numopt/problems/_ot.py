@@ -30,7 +30,7 @@ def ot_random_assignment(n, m=None, *, seed=0):
 
 
 def ot_point_clouds(n, m=None, *, dim=2, shift=1.0, random_b=False, seed=0):
-    """Two Gaussian clouds (the second shifted by ``shift``), squared Euclidean cost scaled to [0, 1].
+    """Two Gaussian clouds (the second shifted by ``shift``), squared distances scaled to [0, 1].
 
     ``a`` is uniform; ``b`` uniform or, with ``random_b``, uniform random weights normalised.
     ``info`` has the points ``x``, ``y``.
@@ -64,7 +64,7 @@ def ot_densities_1d(n, *, p=2):
 
 
 def wasserstein_1d(x, y, a, b, *, p=1):
-    """Exact ``W_p^p`` between discrete measures on the line: ``int_0^1 |F_a^-1(t) - F_b^-1(t)|^p dt``.
+    """Exact ``W_p^p`` of discrete measures on the line, ``int_0^1 |F_a^-1(t) - F_b^-1(t)|^p dt``.
 
     The quantile functions are piecewise constant between the merged cumulative weights, so the
     integral is a finite sum (the monotone, north-west-corner coupling).
