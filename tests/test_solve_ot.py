@@ -289,11 +289,23 @@ def test_maxiter_and_history(clouds):
     assert len(res.history) == 4 and res.history[-1] == pytest.approx(res.marginal_error, rel=1e-6)
 
 
+def test_kernel_sinkhorn_small_reg_points_to_log_domain():
+    a, b, C = ot_random_assignment(50, seed=0)[:3]
+    res = solve_ot(a, b, C, 1 / 1200, method="sinkhorn", maxiter=50)
+    assert res.status == 1 and "sinkhorn-log" in res.message
+    assert np.all(np.isfinite(res.plan))
+
+
 def test_callback_receives_output_potentials(clouds):
     a, b, C, reg = clouds
     seen = []
-    solve_ot(a, b, C, reg, tol=1e-10, callback=lambda r: seen.append((r.nit, r.marginal_error)))
+    res = solve_ot(a, b, C, reg, tol=1e-10,
+                   callback=lambda r: seen.append((r.nit, r.marginal_error, r.f.copy(), r.g.copy())))
     assert [s[0] for s in seen] == list(range(1, len(seen) + 1))
+    # the last callback sees the returned point, in the output convention
+    assert seen[-1][1] == pytest.approx(res.marginal_error, rel=1e-6)
+    np.testing.assert_allclose(seen[-1][2], res.f, atol=1e-12)
+    np.testing.assert_allclose(seen[-1][3], res.g, atol=1e-12)
 
 
 # ---------------------------------------------------------------------------- bad input

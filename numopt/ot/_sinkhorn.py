@@ -170,7 +170,13 @@ def sinkhorn_kernel(prob, f, g, *, tol, maxiter, progress):
                        "NaN/Inf met: the kernel exp(-C/reg) under/overflowed "
                        f"(range(C)/reg = {ratio:.3g}); use method='sinkhorn-log' or 'sns'.")
     f, g = _log_scalings(u, v, prob.reg, xp)
-    return Outcome(prob.potential(f), prob.potential(g), err, _stop_status(err, tol, stopped))
+    status, message = _stop_status(err, tol, stopped), None
+    limit = -prob.low  # exp(-C/reg) underflows past this ratio
+    if status == Status.MAXITER and prob.span / prob.reg > limit:
+        message = (f"Maximum number of iterations reached; marginal error {err:.3g}. "
+                   f"range(C)/reg = {prob.span / prob.reg:.3g} > {limit:.0f}: kernel entries "
+                   "underflow; use method='sinkhorn-log' or 'sns'.")
+    return Outcome(prob.potential(f), prob.potential(g), err, status, message)
 
 
 def _log_scalings(u, v, reg, xp):
