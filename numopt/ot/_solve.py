@@ -11,7 +11,8 @@ from .._lib._result import OTResult, Status, make_result
 from .._lib._sparse import is_linear_operator, is_sparse
 from .._lib._validate import check_choice, check_finite, check_int, check_scalar, check_tol
 from ._problem import ReducedProblem
-from ._sinkhorn import Progress, sinkhorn_kernel, sinkhorn_log
+from ._batch import sinkhorn_log_stacked
+from ._sinkhorn import Outcome, Progress, sinkhorn_kernel, sinkhorn_log
 from ._sns import solve_sns
 
 __all__ = ["solve_ot"]
@@ -164,13 +165,27 @@ def solve_ot(a, b, C, reg, *, method="sns", tol=1e-9, maxiter=10_000, sinkhorn_i
                         callback=callback, return_history=return_history)
     if batch is None:
         return solve_one(a, b, C, regs[0], f0, g0)
-    results = []
-    for k in range(batch):
-        Ck = C[k, ...] if C.ndim == 3 else C
-        results.append(solve_one(a[k, ...], b[k, ...], Ck, regs[k],
-                                 None if f0 is None else f0[k, ...],
-                                 None if g0 is None else g0[k, ...], batch_index=k))
-    return _stack(results, xp, return_history)
+    tasks = [solve_one.prepare(a[k, ...], b[k, ...], C[k, ...] if C.ndim == 3 else C, regs[k],
+                               None if f0 is None else f0[k, ...],
+                               None if g0 is None else g0[k, ...], batch_index=k)
+             for k in range(batch)]
+    todo = [t for t in tasks if t.out is None]
+    if _stackable(todo, method, jit, callback):  # one vectorised log-domain loop for the batch
+        outs = sinkhorn_log_stacked([t.prob for t in todo], [t.f for t in todo],
+                                    [t.g for t in todo], [t.tol for t in todo],
+                                    maxiter=opts["maxiter"], progresses=[t.progress for t in todo])
+        for t, out in zip(todo, outs):
+            t.out = out
+    return _stack([solve_one.finish(solve_one.run(t)) for t in tasks], xp, return_history)
+
+
+def _stackable(tasks, method, jit, callback):
+    """The vectorised batch loop serves 'sinkhorn-log' on the xp path (the numba path loops over
+    problems), without a callback, for problems of one shape with no zero masses."""
+    if method != "sinkhorn-log" or jit or callback is not None or len(tasks) < 2:
+        return False
+    shapes = {(t.prob.n, t.prob.m) for t in tasks}
+    return len(shapes) == 1 and all(t.red.rows is None and t.red.cols is None for t in tasks)
 
 
 def _check_sparsity(sparsity):
@@ -254,10 +269,19 @@ class _Single:
         self.callback, self.return_history = callback, return_history
 
     def __call__(self, a, b, C, reg, f0, g0, batch_index=None):
-        xp = self.xp
-        red = _Reduction(a, b, C, reg, xp=xp, jit=self.jit)
+        return self.finish(self.run(self.prepare(a, b, C, reg, f0, g0, batch_index)))
+
+    def run(self, task):
+        """Run the method on a prepared task (unless its start point converged)."""
+        if task.out is None:
+            task.out = METHODS[self.method](task.prob, task.f, task.g, tol=task.tol,
+                                            progress=task.progress, **self.opts)
+        return task
+
+    def prepare(self, a, b, C, reg, f0, g0, batch_index=None):
+        """Reduce the problem and test the starting point (``task.out`` set if it converged)."""
+        red = _Reduction(a, b, C, reg, xp=self.xp, jit=self.jit)
         prob = red.problem
-        tol = self.tol / red.mass  # the rule on the unit-mass problem
         f, g = red.initial(f0, g0)
         callback = self.callback
         if callback is not None and batch_index is not None:
@@ -266,21 +290,33 @@ class _Single:
             def callback(intermediate):
                 intermediate["batch_index"] = batch_index
                 user(intermediate)
-        progress = Progress(callback, red.output_potentials, scale=red.mass)
+        task = _Task(red, prob, f, g, self.tol / red.mass,  # the rule on the unit-mass problem
+                     Progress(callback, red.output_potentials, scale=red.mass))
         r, c, _, top = prob.marginals(f, g)
         err0 = prob.error(r, c) if top <= prob.overflow else math.inf
-        progress.history.append(err0 * red.mass)
-        if err0 <= tol:
-            status, message = Status.SUCCESS, None
+        task.progress.history.append(err0 * red.mass)
+        if err0 <= task.tol:
+            task.out = Outcome(f, g, err0, Status.SUCCESS)
+        return task
+
+    def finish(self, task):
+        """Map the outcome back to the original problem and build the result."""
+        out, xp = task.out, self.xp
+        f, g, status, message = task.f, task.g, out.status, out.message
+        if _all_finite(out.f, xp) and _all_finite(out.g, xp):
+            f, g = out.f, out.g
         else:
-            run = METHODS[self.method]
-            out = run(prob, f, g, tol=tol, progress=progress, **self.opts)
-            status, message = out.status, out.message
-            if _all_finite(out.f, xp) and _all_finite(out.g, xp):
-                f, g = out.f, out.g
-            else:
-                status, message = Status.NONFINITE, None
-        return red.result(f, g, status, message, progress, self.tol, self.return_history)
+            status, message = Status.NONFINITE, None
+        return task.red.result(f, g, status, message, task.progress, self.tol,
+                               self.return_history)
+
+
+class _Task:
+    """One problem in flight: its reduction, reduced problem, start point, tolerance, progress."""
+
+    def __init__(self, red, prob, f, g, tol, progress):
+        self.red, self.prob, self.f, self.g, self.tol, self.progress = red, prob, f, g, tol, progress
+        self.out = None
 
 
 def _all_finite(v, xp):
