@@ -262,7 +262,7 @@ def test_warm_start(method, clouds):
 
 
 @pytest.mark.parametrize("method", METHODS)
-def test_batch_equals_loop(method, xp, jit):  # nojit/strict: one vectorised loop for the batch
+def test_batch_equals_loop(method, xp):  # strict: one vectorised loop for the whole batch
     rng = np.random.default_rng(5)
     A = rng.random((3, 8))
     B = rng.random((3, 6))

@@ -170,7 +170,7 @@ def solve_ot(a, b, C, reg, *, method="sns", tol=1e-9, maxiter=10_000, sinkhorn_i
                                None if g0 is None else g0[k, ...], batch_index=k)
              for k in range(batch)]
     todo = [t for t in tasks if t.out is None]
-    if _stackable(todo, method, jit, callback):  # one vectorised log-domain loop for the batch
+    if _stackable(todo, method, xp, callback):  # one vectorised log-domain loop for the batch
         outs = sinkhorn_log_stacked([t.prob for t in todo], [t.f for t in todo],
                                     [t.g for t in todo], [t.tol for t in todo],
                                     maxiter=opts["maxiter"], progresses=[t.progress for t in todo])
@@ -179,10 +179,11 @@ def solve_ot(a, b, C, reg, *, method="sns", tol=1e-9, maxiter=10_000, sinkhorn_i
     return _stack([solve_one.finish(solve_one.run(t)) for t in tasks], xp, return_history)
 
 
-def _stackable(tasks, method, jit, callback):
-    """The vectorised batch loop serves 'sinkhorn-log' on the xp path (the numba path loops over
-    problems), without a callback, for problems of one shape with no zero masses."""
-    if method != "sinkhorn-log" or jit or callback is not None or len(tasks) < 2:
+def _stackable(tasks, method, xp, callback):
+    """Whether one vectorised loop serves the batch: 'sinkhorn-log', no callback, one shape, no
+    zero masses, and a non-NumPy namespace (CuPy: one kernel launch per step for the whole batch;
+    on NumPy a loop over problems was faster, measured 0.14 s vs 0.28 s for 20 problems 50x40)."""
+    if method != "sinkhorn-log" or is_numpy(xp) or callback is not None or len(tasks) < 2:
         return False
     shapes = {(t.prob.n, t.prob.m) for t in tasks}
     return len(shapes) == 1 and all(t.red.rows is None and t.red.cols is None for t in tasks)
