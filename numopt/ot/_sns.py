@@ -15,6 +15,7 @@ import math
 import numpy as np
 
 from .._lib._result import Status
+from ._problem import clamped_exp
 from ._sinkhorn import Outcome, sinkhorn_log
 
 __all__ = ["solve_sns"]
@@ -169,7 +170,7 @@ def _direction(prob, f, g, r, c, s, ra, rb, sparsity, tau, dg0, rtol):
     return _solve_dense(prob, B, w, d, ra, rb, dg0, rtol)
 
 
-def _row_thresholds(prob, f, g, r, sparsity, tau, xp):
+def _row_thresholds(prob, r, sparsity, tau, xp):
     """``(thr, k)``: row ``i`` keeps exponents ``>= thr_i`` and its ``k`` largest (spec 4.2)."""
     n, m = prob.n, prob.m
     if sparsity is None:  # mass rule: entries >= tau r_i / m drop at most tau r_i per row
@@ -185,7 +186,7 @@ def _select_numba(prob, f, g, r, sparsity, tau):
     from .._kernels import _sinkhorn as K
 
     n, m = prob.n, prob.m
-    thr, k = _row_thresholds(prob, f, g, r, sparsity, tau, np)
+    thr, k = _row_thresholds(prob, r, sparsity, tau, np)
     if thr is None:
         thr = np.full(n, np.inf)
     elif not isinstance(thr, np.ndarray):  # global top fraction
@@ -225,8 +226,8 @@ def _select_dense(prob, f, g, r, sparsity, tau):
     xp = prob.xp
     n, m = prob.n, prob.m
     S = prob.exponent(f, g)
-    P = xp.where(S >= prob.low, xp.exp(xp.maximum(S, prob.low)), xp.zeros_like(S))
-    thr, k = _row_thresholds(prob, f, g, r, sparsity, tau, xp)
+    P = clamped_exp(S, xp=xp, low=prob.low)
+    thr, k = _row_thresholds(prob, r, sparsity, tau, xp)
     if thr is None:
         keep = S >= xp.sort(S, axis=1)[:, m - k:m - k + 1]
     elif isinstance(thr, int):
