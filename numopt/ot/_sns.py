@@ -73,7 +73,7 @@ def _newton(prob, f, g, *, tol, maxiter, max_newton, sinkhorn_iters, sparsity, p
         r, c, total, top = prob.marginals(f, g)
     err, phi = prob.error(r, c), prob.dual(f, g, total)
     mu, tau = 1.0, TAU0
-    dg = prob.zeros(prob.m)
+    df, dg = prob.zeros(prob.n), prob.zeros(prob.m)
     errs, fails, fallbacks = [err], 0, 0
     start = progress.counts["n_newton"]
     while True:
@@ -96,15 +96,16 @@ def _newton(prob, f, g, *, tol, maxiter, max_newton, sinkhorn_iters, sparsity, p
             fallbacks += 1
             if out.status != Status.MAXITER or progress.nit >= maxiter:
                 return out
-            f, g, dg, mu, tau = out.f, out.g, prob.zeros(prob.m), 1.0, TAU0
+            f, g, mu, tau = out.f, out.g, 1.0, TAU0
+            df, dg = prob.zeros(prob.n), prob.zeros(prob.m)
             r, c, total, _ = prob.marginals(f, g)
             err, phi = prob.error(r, c), prob.dual(f, g, total)
             errs = [err]
             continue
         ra, rb = prob.a - r, prob.b - c
         rtol = min(1e-4, max(1e-11, 1e-2 * err))  # forcing term -> superlinear inexact Newton
-        df, dg, n_cg = _direction(prob, f, g, r, c, 1.0 + mu * err, ra, rb, sparsity, tau, dg,
-                                  rtol)
+        df, dg, n_cg = _direction(prob, f, g, r, c, 1.0 + mu * err, ra, rb, sparsity, tau,
+                                  (df, dg), rtol)
         progress.counts["n_cg"] += n_cg
         slope = float(xp.sum(ra * df) + xp.sum(rb * dg))
         trial = _line_search(prob, f, g, df, dg, err, phi, slope)
@@ -121,7 +122,8 @@ def _newton(prob, f, g, *, tol, maxiter, max_newton, sinkhorn_iters, sparsity, p
                                progress=progress)
             if out.status != Status.MAXITER or progress.nit >= maxiter:
                 return out
-            f, g, dg = out.f, out.g, prob.zeros(prob.m)
+            f, g = out.f, out.g
+            df, dg = prob.zeros(prob.n), prob.zeros(prob.m)
             r, c, total, _ = prob.marginals(f, g)
             err, phi = prob.error(r, c), prob.dual(f, g, total)
             errs.append(err)
@@ -154,20 +156,33 @@ def _line_search(prob, f, g, df, dg, err, phi, slope):
     return None
 
 
-def _direction(prob, f, g, r, c, s, ra, rb, sparsity, tau, dg0, rtol):
-    """Newton direction ``(df, dg, cg_iterations)``."""
+def _direction(prob, f, g, r, c, s, ra, rb, sparsity, tau, warm, rtol):
+    """Newton direction ``(df, dg, cg_iterations)``.
+
+    The larger block is eliminated and PCG runs on the Schur complement of the smaller one
+    (``g`` when ``n >= m``); ``warm = (df, dg)`` of the previous step starts it.
+    """
     xp = prob.xp
     tiny = float(np.finfo(np.float64).tiny)
-    w = 1.0 / (s * xp.maximum(r, tiny))
-    d = s * c
+    flip = prob.n < prob.m
+    if flip:  # eliminate g: the roles of (r, a, f) and (c, b, g) swap
+        w, d, ra, rb, x0 = 1.0 / (s * xp.maximum(c, tiny)), s * r, rb, ra, warm[0]
+    else:
+        w, d, x0 = 1.0 / (s * xp.maximum(r, tiny)), s * c, warm[1]
+    solve = _solve_dense
     if prob.jit:
         sel = _select_numba(prob, f, g, r, sparsity, tau)
         if sel is not None:
-            return _solve_csr(prob, sel, w, d, ra, rb, dg0, rtol)
-        B = prob.plan(f, g)[0].astype(np.float64, copy=False)
+            import scipy.sparse as sp
+
+            indptr, indices, data = sel
+            B, solve = sp.csr_array((data, indices, indptr), shape=(prob.n, prob.m)), _solve_csr
+        else:
+            B = prob.plan(f, g)[0].astype(np.float64, copy=False)
     else:
         B = _select_dense(prob, f, g, r, sparsity, tau)
-    return _solve_dense(prob, B, w, d, ra, rb, dg0, rtol)
+    eliminated, kept, iters = solve(prob, B.T if flip else B, w, d, ra, rb, x0, rtol)
+    return (kept, eliminated, iters) if flip else (eliminated, kept, iters)
 
 
 def _row_thresholds(prob, r, sparsity, tau, xp):
@@ -205,20 +220,19 @@ def _select_numba(prob, f, g, r, sparsity, tau):
     return indptr, indices, data
 
 
-def _solve_csr(prob, sel, w, d, ra, rb, dg0, rtol):
-    import scipy.sparse as sp
-
+def _solve_csr(prob, B, w, d, ra, rb, x0, rtol):
+    """Schur-complement PCG (numba) for sparse ``B`` whose rows are the eliminated block."""
     from .._kernels import _sinkhorn as K
 
-    indptr, indices, data = sel
-    B = sp.csr_array((data, indices, indptr), shape=(prob.n, prob.m))
-    prec = np.empty(prob.m)
+    B = B.tocsr()
+    indptr, indices = B.indptr.astype(np.int64), B.indices.astype(np.int64)
+    data = B.data
+    prec = np.empty(B.shape[1])
     K.schur_diagonal(indptr, indices, data, w, d, prec)
     rhs = prob.reg * (rb - B.T @ (w * ra))
-    x = dg0.copy()
-    iters, _ = K.schur_pcg(indptr, indices, data, w, d, prec, rhs, x, rtol, 10 * prob.m)
-    df = w * (prob.reg * ra - B @ x)
-    return df, x, int(iters)
+    x = x0.copy()
+    iters, _ = K.schur_pcg(indptr, indices, data, w, d, prec, rhs, x, rtol, 10 * B.shape[1])
+    return w * (prob.reg * ra - B @ x), x, int(iters)
 
 
 def _select_dense(prob, f, g, r, sparsity, tau):
@@ -243,7 +257,8 @@ def _select_dense(prob, f, g, r, sparsity, tau):
     return xp.where(keep, P, xp.zeros_like(P))
 
 
-def _solve_dense(prob, B, w, d, ra, rb, dg0, rtol):
+def _solve_dense(prob, B, w, d, ra, rb, x0, rtol):
+    """Schur-complement PCG (``xp``) for dense ``B`` whose rows are the eliminated block."""
     xp = prob.xp
     w, d = xp.astype(w, B.dtype), xp.astype(d, B.dtype)
 
@@ -252,9 +267,10 @@ def _solve_dense(prob, B, w, d, ra, rb, dg0, rtol):
 
     prec = xp.maximum(d - xp.sum(w[:, None] * B * B, axis=0), 1e-3 * d)
     rhs = prob.reg * (xp.astype(rb, B.dtype) - xp.matmul(w * xp.astype(ra, B.dtype), B))
-    x, iters = _projected_pcg(matvec, prec, rhs, xp.astype(dg0, B.dtype), rtol, 10 * prob.m, xp)
-    df = w * (prob.reg * xp.astype(ra, B.dtype) - xp.matmul(B, x))
-    return xp.astype(df, ra.dtype), xp.astype(x, ra.dtype), iters
+    x, iters = _projected_pcg(matvec, prec, rhs, xp.astype(x0, B.dtype), rtol, 10 * B.shape[1],
+                              xp)
+    eliminated = w * (prob.reg * xp.astype(ra, B.dtype) - xp.matmul(B, x))
+    return xp.astype(eliminated, ra.dtype), xp.astype(x, ra.dtype), iters
 
 
 def _projected_pcg(matvec, prec, rhs, x, rtol, maxiter, xp):
