@@ -181,10 +181,20 @@ def test_sparsity_options_agree(clouds, pot_plan):
         assert np.max(np.abs(res.plan - pot_plan)) <= 1e-9
 
 
-def test_jit_and_reference_paths_agree(clouds, jit):
+@pytest.mark.parametrize("sparsity", [None, 15])
+def test_jit_and_reference_paths_agree(clouds, monkeypatch, sparsity):
+    from numopt._lib import _jit
+
+    if not _jit.HAS_NUMBA:
+        pytest.skip("numba not installed")
     a, b, C, reg = clouds
-    res = solve_ot(a, b, C, reg, tol=1e-12, sinkhorn_iters=5)
-    assert res.success and res.n_newton >= 1
+    plans = []
+    for disabled in (False, True):
+        monkeypatch.setattr(_jit, "JIT_DISABLED", disabled)
+        res = solve_ot(b, a, C.T.copy(), reg, tol=1e-11, sparsity=sparsity, max_newton=300)
+        assert res.success and res.n_newton >= 1, res.message
+        plans.append(res.plan)
+    np.testing.assert_allclose(plans[0], plans[1], atol=1e-11)
 
 
 # ---------------------------------------------------------------------------- invariances
