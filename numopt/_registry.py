@@ -59,13 +59,28 @@ def _pcg_args(xp, device, dtype):
     return (A, b), {"preconditioner": "jacobi", "rtol": 1e-5}
 
 
+def _ot_args(method):
+    def make(xp, device, dtype):
+        from .problems import ot_point_clouds
+
+        a, b, C, _ = ot_point_clouds(12, 10, random_b=True, seed=0)
+        args = tuple(xp.asarray(v.astype(dtype), device=device) for v in (a, b, C))
+        tol = 1e-5 if str(dtype) == "float32" else 1e-9
+        return (*args, 0.05), {"method": method, "tol": tol}
+
+    return make
+
+
 def _build():
-    from . import linalg
+    from . import linalg, ot
 
     return {
         "solve_sor": SolverCase(linalg.solve_sor, _sor_args, fields=("residual", "nmatvec")),
         "solve_sor(symmetric)": SolverCase(linalg.solve_sor, _ssor_args, fields=("residual",)),
         "solve_pcg": SolverCase(linalg.solve_pcg, _pcg_args, fields=("residual", "nmatvec")),
+        **{f"solve_ot({m})": SolverCase(ot.solve_ot, _ot_args(m), output="plan",
+                                        fields=("cost", "f", "g", "marginal_error", "n_sinkhorn"))
+           for m in ("sns", "sinkhorn-log", "sinkhorn")},
     }
 
 

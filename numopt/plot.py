@@ -43,3 +43,51 @@ def plot_convergence(result_or_results, ax=None, label=None):
     if any(name for name, _ in items):
         ax.legend()
     return ax
+
+
+def plot_transport_plan(result_or_plan, ax=None, *, a=None, b=None, log=False, cmap="viridis"):
+    """Show a transport plan as an image (rows: source, columns: target), with optional marginals.
+
+    Parameters
+    ----------
+    result_or_plan : OTResult or (n, m) array
+        A :func:`numopt.solve_ot` result (its ``plan`` is used) or a plan; NumPy or any array-API
+        array (copied to the host for plotting).
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on (default: the current axes).
+    a, b : (n,) / (m,) arrays, optional
+        Marginals drawn as bars along the left and top edges.
+    log : bool
+        Colour by ``log10`` of the entries (zeros left blank).
+    cmap : str
+        Matplotlib colormap.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    import numpy as np
+
+    from ._lib._array_api import to_numpy
+
+    plan = result_or_plan["plan"] if isinstance(result_or_plan, dict) else result_or_plan
+    plan = to_numpy(plan).astype(np.float64)
+    if plan.ndim != 2:
+        raise ValueError(f"`result_or_plan` must hold a 2-D plan; got shape {plan.shape}")
+    ax = _axes(ax)
+    image = np.log10(np.where(plan > 0, plan, np.nan)) if log else plan
+    ax.imshow(image, cmap=cmap, aspect="auto", interpolation="nearest")
+    n, m = plan.shape
+    if a is not None:
+        a = to_numpy(a).astype(np.float64)
+        ax.barh(np.arange(n), -a / a.max() * 0.08 * m, left=-0.5, height=1.0, color="tab:blue")
+    if b is not None:
+        b = to_numpy(b).astype(np.float64)
+        ax.bar(np.arange(m), -b / b.max() * 0.08 * n, bottom=-0.5, width=1.0, color="tab:red")
+    ax.set_xlim(-0.5 - (0.08 * m if a is not None else 0), m - 0.5)
+    ax.set_ylim(n - 0.5, -0.5 - (0.08 * n if b is not None else 0))
+    ax.set_xlabel("target j")
+    ax.set_ylabel("source i")
+    ax.set_title("transport plan" + (" (log10)" if log else ""))
+    return ax
+__all__ += ["plot_transport_plan"]
