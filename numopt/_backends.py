@@ -1,6 +1,4 @@
 """``show_backends()``: which optional backends numopt can use on this machine."""
-import importlib.metadata
-
 from ._lib._capabilities import CAPABILITIES
 from ._lib._jit import HAS_NUMBA, JIT_DISABLED
 from ._lib._optional import has_module
@@ -19,6 +17,8 @@ _PACKAGES = {
 
 
 def _version(dist):
+    import importlib.metadata
+
     try:
         return importlib.metadata.version(dist)
     except importlib.metadata.PackageNotFoundError:
