@@ -13,11 +13,15 @@ from ._lib._result import Result as Result
 from ._lib._result import SequenceResult as SequenceResult
 from ._lib._result import Status as Status
 from ._lib._validate import NumoptWarning as NumoptWarning
+from .linalg import DCDMModel as DCDMModel
+from .linalg import solve_dcdm as solve_dcdm
 from .linalg import solve_pcg as solve_pcg
 from .linalg import solve_sor as solve_sor
+from .linalg import train_dcdm as train_dcdm
 from .problems import poisson_matrix as poisson_matrix
 
 __all__ = [
     "LinearSolveResult", "NumoptWarning", "OTResult", "OptimizeResult", "Result", "SequenceResult",
     "Status", "poisson_matrix", "show_backends", "solve_pcg", "solve_sor",
+    "DCDMModel", "solve_dcdm", "train_dcdm",
 ]

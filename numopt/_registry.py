@@ -59,14 +59,24 @@ def _pcg_args(xp, device, dtype):
     return (A, b), {"preconditioner": "jacobi", "rtol": 1e-5}
 
 
+def _dcdm_args(xp, device, dtype):
+    A, b = _poisson_system(xp, device, dtype)
+    return (A, b), {"grid_shape": (8, 8), "rtol": 1e-5}
+
+
 def _build():
     from . import linalg
+    from ._lib._optional import has_module
 
-    return {
+    solvers = {
         "solve_sor": SolverCase(linalg.solve_sor, _sor_args, fields=("residual", "nmatvec")),
         "solve_sor(symmetric)": SolverCase(linalg.solve_sor, _ssor_args, fields=("residual",)),
         "solve_pcg": SolverCase(linalg.solve_pcg, _pcg_args, fields=("residual", "nmatvec")),
     }
+    if has_module("torch"):  # the optional `deep` extra
+        solvers["solve_dcdm"] = SolverCase(linalg.solve_dcdm, _dcdm_args, backends=("numpy", "cupy"),
+                                           fields=("residual", "nmatvec", "nprec"))
+    return solvers
 
 
 SOLVERS = _build()
