@@ -33,7 +33,7 @@ def _true_residual(A, b, x):
 def test_shipped_model_solves_held_out_rhs(grid, kind, rtol):
     A = poisson_matrix(grid)
     b = _held_out_rhs(grid, kind, seed=1000 + len(grid))  # seeds never used in training
-    res = numopt.solve_dcdm(A, b, rtol=rtol)
+    res = numopt.solve_dcdm(A, b, rtol=rtol, grid_shape=grid)  # 64^2 = 16^3: name the grid
     assert res.success, res.message
     assert _true_residual(A, b, res.x) <= rtol * np.linalg.norm(b)
     assert res.residual == pytest.approx(_true_residual(A, b, res.x), rel=1e-8)
@@ -134,8 +134,9 @@ def test_model_as_flexible_preconditioner_in_pcg():
     assert pcg.success and dcdm.success
     assert _true_residual(A, b, pcg.x) <= 1e-8 * np.linalg.norm(b)
     assert pcg.nit < 0.5 * numopt.solve_pcg(A, b, rtol=1e-8).nit
-    # Flexible CG and DCDM(k = 1) build the same directions up to the beta formula.
-    assert abs(pcg.nit - dcdm.nit) <= max(2, 0.2 * dcdm.nit)
+    # Flexible CG (FCG(1)) is DCDM with k = 1: same directions up to round-off (solve_pcg
+    # updates the residual recursively, solve_dcdm recomputes it).
+    assert abs(pcg.nit - dcdm.nit) <= 1
 
 
 def test_float32_system_keeps_dtype():
@@ -249,10 +250,20 @@ def test_invalid_network_output_stops():
 
 def test_stagnation_stops():
     A, b = _system()
-    fixed = random_field((16, 16), seed=99)  # the same direction every time: no progress
-    res = numopt.solve_dcdm(A, b, model=lambda r: fixed, n_orth=1, maxiter=100)
+    # Two fixed directions in turn: after a few steps x minimises over their span, no progress.
+    pair = [random_field((16, 16), seed=98), random_field((16, 16), seed=99)]
+    calls = []
+
+    def alternating(r):
+        calls.append(1)
+        return pair[len(calls) % 2]
+
+    res = numopt.solve_dcdm(A, b, model=alternating, n_orth=1, maxiter=100)
     assert not res.success and "stagnation" in res.message
-    assert res.nit < 100
+    assert res.nit < 20
+    # the same direction twice: nothing left after A-orthogonalisation
+    res = numopt.solve_dcdm(A, b, model=lambda r: pair[0], n_orth=1, maxiter=100)
+    assert not res.success and res.nit == 1 and "span of the kept directions" in res.message
 
 
 def test_model_file_missing_or_corrupt(tmp_path):
@@ -299,3 +310,27 @@ def test_callback_sees_true_residual():
     seen = []
     numopt.solve_dcdm(A, b, callback=lambda it: seen.append((it.residual, _true_residual(A, b, it.x))))
     assert seen and all(math.isclose(r, t, rel_tol=1e-10) for r, t in seen)
+
+
+@pytest.mark.gpu
+def test_cupy_matches_numpy_without_host_copies(monkeypatch):
+    cupy = pytest.importorskip("cupy")
+    import cupyx.scipy.sparse as csp
+
+    grid = (16, 16, 16)
+    A = poisson_matrix(grid)
+    b = random_field(grid, seed=21)
+    res_np = numopt.solve_dcdm(A, b, rtol=1e-8)
+
+    def no_host_copy(*args, **kwargs):
+        raise AssertionError("the network output was copied to the host")
+
+    A_gpu, b_gpu = csp.csr_matrix(A), cupy.asarray(b)
+    monkeypatch.setattr(torch.Tensor, "cpu", no_host_copy)  # torch side: inference stays on GPU
+    monkeypatch.setattr(torch.Tensor, "numpy", no_host_copy)
+    res_cp = numopt.solve_dcdm(A_gpu, b_gpu, rtol=1e-8)
+    monkeypatch.undo()
+    assert isinstance(res_cp.x, cupy.ndarray) and res_cp.x.dtype == cupy.float64
+    assert res_cp.success and abs(res_cp.nit - res_np.nit) <= 1
+    x = cupy.asnumpy(res_cp.x)
+    assert np.linalg.norm(b - A @ x) <= 1e-8 * np.linalg.norm(b)

@@ -121,3 +121,14 @@ def test_training_3d_spec_recipe():
                               progress=False)
     history = model.metadata["history"]["val"]
     assert min(history) < 0.5 * history[0]
+
+
+def test_two_level_network_roundtrip(tmp_path):
+    model = numopt.train_dcdm((12, 12, 12), n_samples=10, epochs=1, levels=2, seed=0,
+                              progress=False)
+    assert model.config["levels"] == 2
+    model.save(tmp_path / "l2.pt")
+    loaded = numopt.DCDMModel.load(tmp_path / "l2.pt")
+    r = random_field((10, 10, 10), seed=1)  # 10 is not a multiple of 4: padded and cropped
+    np.testing.assert_array_equal(loaded(r, grid_shape=(10, 10, 10)),
+                                  model(r, grid_shape=(10, 10, 10)))

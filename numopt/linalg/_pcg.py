@@ -32,7 +32,8 @@ def solve_pcg(A, b, x0=None, *, preconditioner=None, omega=1.0, rtol=1e-8, atol=
         ``'ic0'`` (zero fill-in incomplete Cholesky), ``'amg'`` (one V-cycle of PyAMG smoothed
         aggregation), ``'cholmod'`` (exact sparse Cholesky from scikit-sparse), a LinearOperator or a
         callable ``r -> M^{-1} r``.  An object with ``numopt_flexible = True`` (e.g. a deep-CG model)
-        is treated as a nonlinear preconditioner: the Polak-Ribiere ``beta`` of flexible CG is used.
+        is treated as a nonlinear preconditioner: flexible CG (Notay's FCG(1)) A-orthogonalises
+        each new direction against the previous one, ``beta = -z_{k+1}^T A p_k / p_k^T A p_k``.
         'ic0', 'amg' and 'cholmod' need NumPy/scipy.sparse inputs.
     omega : float
         Relaxation parameter of ``preconditioner='ssor'``, in ``(0, 2)``.
@@ -175,15 +176,14 @@ def _pcg(system, precond, threshold, maxiter, callback, return_history):
         if identity:
             z, rz_new = r, residual * residual
         else:
-            z_old = z
             z = apply(r)
             nprec += 1
             rz_new = float(r @ z)
         if not rz_new > 0:
             status, message = Status.BREAKDOWN, _breakdown_preconditioner(rz_new, nit)
             break
-        if precond.flexible:  # Polak-Ribiere: beta = r_new^T (z_new - z_old) / r_old^T z_old
-            beta = (rz_new - float(r @ z_old)) / rz
+        if precond.flexible:  # FCG(1): A-orthogonalise z_new against p, beta = -z^T A p / p^T A p
+            beta = -float(z @ q) / curvature
         else:
             beta = rz_new / rz
         p = ops.direction(p, z, beta)

@@ -70,7 +70,8 @@ class DCDMModel:
     direction is returned in the input's namespace, device, dtype and shape.
 
     ``model(residual)`` is positively homogeneous: ``model(t r) = t model(r)`` for ``t > 0``
-    (the network sees ``r / ||r||``).  ``numopt_flexible = True`` makes ``solve_pcg`` treat the
+    (the network sees ``r / ||r||``), and oriented so that ``residual^T model(residual) >= 0``
+    (the loss determines the network's output only up to a scale of either sign).  ``numopt_flexible = True`` makes ``solve_pcg`` treat the
     model as a nonlinear preconditioner (flexible CG).
 
     Attributes
@@ -110,7 +111,10 @@ class DCDMModel:
         norm = float(xp.linalg.vector_norm(residual))
         if norm == 0.0 or not math.isfinite(norm):
             return residual * 0.0 if norm == 0.0 else residual * math.nan
-        return xp.reshape(self.unit_direction(residual / norm, grid, xp) * norm, shape)
+        direction = xp.reshape(self.unit_direction(residual / norm, grid, xp), shape)
+        # The loss fixes f only up to a scale of either sign; orient it as a descent direction.
+        sign = -1.0 if float(xp.sum(direction * residual)) < 0 else 1.0
+        return direction * (sign * norm)
 
     def unit_direction(self, unit, grid, xp):
         """``f(unit)`` for a unit-norm residual (any shape with ``prod(grid)`` entries), grid-shaped,
@@ -122,11 +126,13 @@ class DCDMModel:
                 y = padded_forward(self.network, x[None, None], self.config["levels"])
                 return y[0, 0].numpy().astype(unit.dtype, copy=False)
             if is_cupy(xp):
-                return self._cupy_direction(torch, xp, unit, grid)
+                return self._cupy_direction(torch, unit, grid)
         raise TypeError(f"DCDMModel runs on NumPy or CuPy arrays; got a {xp.__name__} array")
 
-    def _cupy_direction(self, torch, cupy, unit, grid):
+    def _cupy_direction(self, torch, unit, grid):
         """CUDA inference on ``unit``'s device and CuPy's current stream, no host copies."""
+        import cupy
+
         x = torch.from_dlpack(cupy.ascontiguousarray(unit.astype(cupy.float32, copy=False)))
         net = self._device_networks.get(x.device)
         if net is None:

@@ -186,6 +186,11 @@ def _conjugate_directions(system, direction, threshold, maxiter, n_orth, callbac
             break
         for p, w, delta in reversed(kept):  # modified Gram-Schmidt, newest first
             q = q - (float(q @ w) / delta) * p
+        if kept and _norm(q) <= 100 * eps * q_norm:
+            status = Status.BREAKDOWN
+            message = (f"Breakdown: the network's direction at iteration {nit + 1} lies in the span "
+                       "of the kept directions (no progress possible).")
+            break
         w = A @ q
         nmatvec += 1
         delta = float(q @ w)
