@@ -1,6 +1,6 @@
 """DCDM vs CG, IC(0)-PCG and PyAMG smoothed-aggregation PCG on 3-D Dirichlet Poisson (one process).
 
-    nice python examples/compare_dcdm.py [--grids 32 64] [--rhs white smooth]
+    nice python examples/compare_dcdm.py [--grids 32 64] [--rhs white smooth] [--threads 1]
 
 Held-out right-hand sides (seeds never used in training): white noise N(0, I) and smooth Gaussian
 bumps.  Each solver runs once to rtol 1e-8 with a callback that time-stamps every iteration; the
@@ -61,7 +61,12 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--grids", type=int, nargs="*", default=[32, 64])
     parser.add_argument("--rhs", nargs="*", default=["white", "smooth"])
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (1: the other "
+                        "solvers are single-threaded too, and a loaded machine penalises more)")
     args = parser.parse_args()
+    import torch
+
+    torch.set_num_threads(args.threads)
     from numopt._lib._jit import warmup
 
     warmup()

@@ -14,6 +14,15 @@ from numopt.problems import (obstacle_mask, poisson_masked, poisson_matrix, rand
 torch = pytest.importorskip("torch")
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _one_torch_thread():
+    # Small networks on a shared 2-core machine: one thread avoids spinning OpenMP workers.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 def _held_out_rhs(grid, kind, seed):
     A = poisson_matrix(grid)
     if kind == "white":

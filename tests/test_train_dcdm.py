@@ -8,6 +8,15 @@ from numopt.problems import poisson_matrix, random_field
 torch = pytest.importorskip("torch")
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _one_torch_thread():
+    # Small networks on a shared 2-core machine: one thread avoids spinning OpenMP workers.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture(scope="module")
 def small_model():
     # 2-D 16x16, 150 samples (135/15), 4 epochs of batch 10 = 56 Adam steps: a few seconds.

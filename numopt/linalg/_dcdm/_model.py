@@ -48,11 +48,17 @@ def check_grid(grid_shape, n, dim):
 
 
 def padded_forward(net, x, levels):
-    """``net(x)`` for ``x`` of shape ``(batch, 1, *grid)``: zero-pad every grid size to a multiple of
-    ``2**levels`` (Dirichlet exterior), run, crop back."""
+    """``net(x * sqrt(n))`` for unit-norm ``x`` of shape ``(batch, 1, *grid)``, ``n = prod(grid)``.
+
+    The factor gives the network inputs of unit RMS per cell on every grid (with unit-norm inputs
+    the cell values shrink like ``n**-1/2``: the biases dominate, training stalls on a plateau at
+    larger grids and a model sees other magnitudes on other grids).  Every grid size is
+    zero-padded to a multiple of ``2**levels`` (Dirichlet exterior) and the output cropped back.
+    """
     from torch.nn import functional as F
 
     grid = x.shape[2:]
+    x = x * math.sqrt(math.prod(grid))
     step = 2 ** levels
     pads = [(-g) % step for g in grid]
     if any(pads):
