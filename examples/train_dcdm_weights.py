@@ -19,7 +19,7 @@ from numopt.linalg._dcdm._model import WEIGHTS_DIR
 
 RECIPES = {
     2: {"grid_shape": (64, 64), "n_samples": 1000, "epochs": 8, "seed": 20232},
-    3: {"grid_shape": (32, 32, 32), "n_samples": 400, "epochs": 6, "lanczos_steps": 500,
+    3: {"grid_shape": (16, 16, 16), "n_samples": 1000, "epochs": 8,
         "seed": 20233},
 }
 

@@ -13,14 +13,8 @@ from numopt.problems import (obstacle_mask, poisson_masked, poisson_matrix, rand
 
 torch = pytest.importorskip("torch")
 
+from ._torch_testing import one_torch_thread  # noqa: F401,E402  (autouse fixture)
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    # Small networks on a shared 2-core machine: one thread avoids spinning OpenMP workers.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def _held_out_rhs(grid, kind, seed):

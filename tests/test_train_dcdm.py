@@ -7,14 +7,8 @@ from numopt.problems import poisson_matrix, random_field
 
 torch = pytest.importorskip("torch")
 
+from ._torch_testing import one_torch_thread  # noqa: F401,E402  (autouse fixture)
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    # Small networks on a shared 2-core machine: one thread avoids spinning OpenMP workers.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")

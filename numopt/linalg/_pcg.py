@@ -6,9 +6,9 @@ import numpy as np
 from .._lib._callback import call_callback
 from .._lib._capabilities import capabilities
 from .._lib._jit import use_jit
-from .._lib._result import LinearSolveResult, Status, make_result
+from .._lib._result import LinearSolveResult, Status
 from ._precond import make_preconditioner
-from ._system import prepare_system, stop_threshold
+from ._system import linear_result, prepare_system, stop_threshold
 
 __all__ = ["solve_pcg"]
 
@@ -188,12 +188,8 @@ def _pcg(system, precond, threshold, maxiter, callback, return_history):
             beta = rz_new / rz
         p = ops.direction(p, z, beta)
         rz = rz_new
-    if status == Status.SUCCESS:
-        message = "Converged: ||b - A x|| <= max(rtol*||b||, atol)."
-    elif status == Status.MAXITER:
-        message = f"Maximum number of iterations (maxiter={maxiter}) reached."
-    return make_result(LinearSolveResult, status, message=message, x=x, nit=nit, residual=residual,
-                       nmatvec=nmatvec, nprec=nprec, history=history, return_history=return_history)
+    return linear_result(status, message, maxiter=maxiter, return_history=return_history, x=x,
+                         nit=nit, residual=residual, nmatvec=nmatvec, nprec=nprec, history=history)
 
 
 def _breakdown_preconditioner(rz, nit):

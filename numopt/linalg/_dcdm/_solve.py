@@ -7,9 +7,9 @@ import numpy as np
 
 from ..._lib._callback import call_callback
 from ..._lib._capabilities import capabilities
-from ..._lib._result import LinearSolveResult, Status, make_result
+from ..._lib._result import LinearSolveResult, Status
 from ..._lib._validate import check_int
-from .._system import prepare_system, stop_threshold
+from .._system import linear_result, prepare_system, stop_threshold
 from ._model import DCDMModel, check_grid
 
 __all__ = ["solve_dcdm"]
@@ -220,9 +220,5 @@ def _conjugate_directions(system, direction, threshold, maxiter, n_orth, callbac
         if call_callback(callback, LinearSolveResult(x=x, nit=nit, residual=residual)):
             status = Status.CALLBACK
             break
-    if status == Status.SUCCESS:
-        message = "Converged: ||b - A x|| <= max(rtol*||b||, atol)."
-    elif status == Status.MAXITER:
-        message = f"Maximum number of iterations (maxiter={maxiter}) reached."
-    return make_result(LinearSolveResult, status, message=message, x=x, nit=nit, residual=residual,
-                       nmatvec=nmatvec, nprec=nprec, history=history, return_history=return_history)
+    return linear_result(status, message, maxiter=maxiter, return_history=return_history, x=x,
+                         nit=nit, residual=residual, nmatvec=nmatvec, nprec=nprec, history=history)
