@@ -127,8 +127,8 @@ def test_training_3d_spec_recipe():
 
 
 def test_two_level_network_roundtrip(tmp_path):
-    model = numopt.train_dcdm((12, 12, 12), n_samples=10, epochs=1, levels=2, seed=0,
-                              progress=False)
+    model = numopt.train_dcdm((12, 12, 12), n_samples=10, epochs=1, levels=2, lanczos_steps=20,
+                              seed=0, progress=False)
     assert model.config["levels"] == 2
     model.save(tmp_path / "l2.pt")
     loaded = numopt.DCDMModel.load(tmp_path / "l2.pt")

@@ -1,4 +1,5 @@
 """``DCDMModel``: a trained DCDM network with its configuration; ``model(residual) -> direction``."""
+import functools
 import math
 import os
 from pathlib import Path
@@ -186,10 +187,11 @@ class DCDMModel:
 
     @classmethod
     def pretrained(cls, dim):
-        """The model shipped with numopt for ``dim``-D Dirichlet Poisson (``dim`` 2 or 3)."""
+        """The model shipped with numopt for ``dim``-D Dirichlet Poisson (``dim`` 2 or 3), read
+        once per process and shared."""
         if dim not in (2, 3):
             raise ValueError(f"numopt ships 2-D and 3-D DCDM models; got dim={dim!r}")
-        return cls.load(WEIGHTS_DIR / f"dcdm_{dim}d.pt")
+        return _shipped_model(cls, dim)
 
 
 def build_network(dim, channels, P, Q, R, levels):
@@ -198,6 +200,11 @@ def build_network(dim, channels, P, Q, R, levels):
     from ._network import DCDMNet
 
     return DCDMNet(dim, channels, P, Q, R, levels)
+
+
+@functools.lru_cache(maxsize=2)
+def _shipped_model(cls, dim):
+    return cls.load(WEIGHTS_DIR / f"dcdm_{dim}d.pt")
 
 
 def _copy_network(network, device):
