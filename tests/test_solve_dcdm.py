@@ -337,3 +337,13 @@ def test_cupy_matches_numpy_without_host_copies(monkeypatch):
     assert res_cp.success and abs(res_cp.nit - res_np.nit) <= 1
     x = cupy.asnumpy(res_cp.x)
     assert np.linalg.norm(b - A @ x) <= 1e-8 * np.linalg.norm(b)
+
+
+def test_linear_operator_input():
+    A = poisson_matrix((32, 32))
+    b = random_field((32, 32), seed=8)
+    op = sla.aslinearoperator(A)
+    res_op = numopt.solve_dcdm(op, b, grid_shape=(32, 32), rtol=1e-8)
+    res = numopt.solve_dcdm(A, b, grid_shape=(32, 32), rtol=1e-8)
+    assert res_op.success and res_op.nit == res.nit
+    np.testing.assert_allclose(res_op.x, res.x, rtol=1e-10, atol=1e-12 * np.abs(res.x).max())
