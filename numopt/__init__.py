@@ -13,8 +13,11 @@ from ._lib._result import Result as Result
 from ._lib._result import SequenceResult as SequenceResult
 from ._lib._result import Status as Status
 from ._lib._validate import NumoptWarning as NumoptWarning
+from .linalg import DCDMModel as DCDMModel
+from .linalg import solve_dcdm as solve_dcdm
 from .linalg import solve_pcg as solve_pcg
 from .linalg import solve_sor as solve_sor
+from .linalg import train_dcdm as train_dcdm
 from .ot import solve_ot as solve_ot
 from .problems import poisson_matrix as poisson_matrix
 
@@ -22,4 +25,5 @@ __all__ = [
     "LinearSolveResult", "NumoptWarning", "OTResult", "OptimizeResult", "Result", "SequenceResult",
     "Status", "poisson_matrix", "show_backends", "solve_pcg", "solve_sor",
     "solve_ot",
+    "DCDMModel", "solve_dcdm", "train_dcdm",
 ]

@@ -13,6 +13,7 @@ __all__ = ["DemoRow", "DEMO_ROWS", "run_demo", "timed"]
 DEMO_ROWS = (
     "numopt.linalg._demo:rows",
     "numopt.ot._demo:rows",
+    "numopt.linalg._dcdm._demo:rows",
 )
 
 

@@ -71,10 +71,16 @@ def _ot_args(method):
     return make
 
 
+def _dcdm_args(xp, device, dtype):
+    A, b = _poisson_system(xp, device, dtype)
+    return (A, b), {"grid_shape": (8, 8), "rtol": 1e-5}
+
+
 def _build():
     from . import linalg, ot
+    from ._lib._optional import has_module
 
-    return {
+    solvers = {
         "solve_sor": SolverCase(linalg.solve_sor, _sor_args, fields=("residual", "nmatvec")),
         "solve_sor(symmetric)": SolverCase(linalg.solve_sor, _ssor_args, fields=("residual",)),
         "solve_pcg": SolverCase(linalg.solve_pcg, _pcg_args, fields=("residual", "nmatvec")),
@@ -82,6 +88,10 @@ def _build():
                                         fields=("cost", "f", "g", "marginal_error", "n_sinkhorn"))
            for m in ("sns", "sinkhorn-log", "sinkhorn")},
     }
+    if has_module("torch"):  # the optional `deep` extra
+        solvers["solve_dcdm"] = SolverCase(linalg.solve_dcdm, _dcdm_args, backends=("numpy", "cupy"),
+                                           fields=("residual", "nmatvec", "nprec"))
+    return solvers
 
 
 SOLVERS = _build()

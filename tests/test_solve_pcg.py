@@ -143,7 +143,7 @@ def test_linear_operator_and_callable_preconditioner():
     np.testing.assert_allclose(r1.x, r3.x, rtol=1e-12)
 
 
-def test_flexible_preconditioner_uses_polak_ribiere():
+def test_flexible_preconditioner_converges():
     """A preconditioner that changes between calls: flexible CG still converges."""
     A = numopt.poisson_matrix((12, 12))
     b = np.ones(144)

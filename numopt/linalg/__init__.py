@@ -1,5 +1,8 @@
-"""Linear systems: SOR/SSOR, preconditioned CG."""
+"""Linear systems: SOR/SSOR, preconditioned CG, deep conjugate directions."""
+from ._dcdm import DCDMModel as DCDMModel
+from ._dcdm import solve_dcdm as solve_dcdm
+from ._dcdm import train_dcdm as train_dcdm
 from ._pcg import solve_pcg as solve_pcg
 from ._sor import solve_sor as solve_sor
 
-__all__ = ["solve_sor", "solve_pcg"]
+__all__ = ["solve_sor", "solve_pcg", "solve_dcdm", "train_dcdm", "DCDMModel"]

@@ -6,9 +6,9 @@ import numpy as np
 from .._lib._callback import call_callback
 from .._lib._capabilities import capabilities
 from .._lib._jit import use_jit
-from .._lib._result import LinearSolveResult, Status, make_result
+from .._lib._result import LinearSolveResult, Status
 from ._precond import make_preconditioner
-from ._system import prepare_system, stop_threshold
+from ._system import linear_result, prepare_system, stop_threshold
 
 __all__ = ["solve_pcg"]
 
@@ -32,7 +32,8 @@ def solve_pcg(A, b, x0=None, *, preconditioner=None, omega=1.0, rtol=1e-8, atol=
         ``'ic0'`` (zero fill-in incomplete Cholesky), ``'amg'`` (one V-cycle of PyAMG smoothed
         aggregation), ``'cholmod'`` (exact sparse Cholesky from scikit-sparse), a LinearOperator or a
         callable ``r -> M^{-1} r``.  An object with ``numopt_flexible = True`` (e.g. a deep-CG model)
-        is treated as a nonlinear preconditioner: the Polak-Ribiere ``beta`` of flexible CG is used.
+        is treated as a nonlinear preconditioner: flexible CG (Notay's FCG(1)) A-orthogonalises
+        each new direction against the previous one, ``beta = -z_{k+1}^T A p_k / p_k^T A p_k``.
         'ic0', 'amg' and 'cholmod' need NumPy/scipy.sparse inputs.
     omega : float
         Relaxation parameter of ``preconditioner='ssor'``, in ``(0, 2)``.
@@ -182,25 +183,20 @@ def _pcg(system, precond, threshold, maxiter, callback, return_history):
         if identity:
             z, rz_new = r, residual * residual
         else:
-            z_old = z
             z = apply(r)
             nprec += 1
             rz_new = ops.dot(r, z)
         if not rz_new > 0:
             status, message = Status.BREAKDOWN, _breakdown_preconditioner(rz_new, nit)
             break
-        if precond.flexible:  # Polak-Ribiere: beta = r_new^T (z_new - z_old) / r_old^T z_old
-            beta = (rz_new - ops.dot(r, z_old)) / rz
+        if precond.flexible:  # FCG(1): A-orthogonalise z_new against p, beta = -z^T A p / p^T A p
+            beta = -ops.dot(z, q) / curvature
         else:
             beta = rz_new / rz
         p = ops.direction(p, z, beta)
         rz = rz_new
-    if status == Status.SUCCESS:
-        message = "Converged: ||b - A x|| <= max(rtol*||b||, atol)."
-    elif status == Status.MAXITER:
-        message = f"Maximum number of iterations (maxiter={maxiter}) reached."
-    return make_result(LinearSolveResult, status, message=message, x=x, nit=nit, residual=residual,
-                       nmatvec=nmatvec, nprec=nprec, history=history, return_history=return_history)
+    return linear_result(status, message, maxiter=maxiter, return_history=return_history, x=x,
+                         nit=nit, residual=residual, nmatvec=nmatvec, nprec=nprec, history=history)
 
 
 def _breakdown_preconditioner(rz, nit):

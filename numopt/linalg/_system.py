@@ -2,10 +2,11 @@
 from dataclasses import dataclass
 
 from .._lib._array_api import array_namespace, result_dtype
+from .._lib._result import LinearSolveResult, Status, make_result
 from .._lib._sparse import astype_matrix, diagonal, has_entries, is_linear_operator
 from .._lib._validate import check_int, check_matrix, check_tol, check_vector
 
-__all__ = ["LinearSystem", "prepare_system", "check_diagonal", "stop_threshold"]
+__all__ = ["LinearSystem", "prepare_system", "check_diagonal", "stop_threshold", "linear_result"]
 
 
 @dataclass
@@ -63,3 +64,14 @@ def check_diagonal(A, xp, *, what, positive=False):
 def stop_threshold(bnorm, rtol, atol):
     """The stopping threshold ``max(rtol * ||b||, atol)``."""
     return max(rtol * bnorm, atol)
+
+
+def linear_result(status, message, *, maxiter, return_history, **fields):
+    """The :class:`LinearSolveResult` of an iterative solver, with the standard messages for
+    convergence (the stopping rule) and ``maxiter``; ``message`` is used for other statuses."""
+    if status == Status.SUCCESS:
+        message = "Converged: ||b - A x|| <= max(rtol*||b||, atol)."
+    elif status == Status.MAXITER:
+        message = f"Maximum number of iterations (maxiter={maxiter}) reached."
+    return make_result(LinearSolveResult, status, message=message, return_history=return_history,
+                       **fields)

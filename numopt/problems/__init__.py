@@ -1,13 +1,22 @@
 """Problem gallery shared by tests, examples, the demo and the benchmarks."""
-from ._poisson import poisson_matrix as poisson_matrix
-
-__all__ = ["poisson_matrix"]
+from ._grid_poisson import obstacle_mask as obstacle_mask
+from ._grid_poisson import poisson_masked as poisson_masked
+from ._grid_poisson import poisson_variable_coefficient as poisson_variable_coefficient
+from ._grid_poisson import random_field as random_field
+from ._grid_poisson import smooth_source as smooth_source
 from ._ot import OTInstance as OTInstance
 from ._ot import ot_densities_1d as ot_densities_1d
 from ._ot import ot_digit_images as ot_digit_images
 from ._ot import ot_point_clouds as ot_point_clouds
 from ._ot import ot_random_assignment as ot_random_assignment
 from ._ot import wasserstein_1d as wasserstein_1d
+from ._poisson import poisson_matrix as poisson_matrix
 
-__all__ += ["OTInstance", "ot_densities_1d", "ot_digit_images", "ot_point_clouds",
-            "ot_random_assignment", "wasserstein_1d"]
+__all__ = [
+    # linear systems
+    "poisson_matrix", "poisson_variable_coefficient", "poisson_masked", "obstacle_mask",
+    "smooth_source", "random_field",
+    # optimal transport
+    "OTInstance", "ot_densities_1d", "ot_digit_images", "ot_point_clouds", "ot_random_assignment",
+    "wasserstein_1d",
+]

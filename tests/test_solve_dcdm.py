@@ -1,0 +1,349 @@
+"""Tests for ``solve_dcdm`` (deep conjugate-direction method)."""
+import math
+import sys
+
+import numpy as np
+import pytest
+import scipy.sparse.linalg as sla
+
+import numopt
+from numopt._lib._result import Status
+from numopt.problems import (obstacle_mask, poisson_masked, poisson_matrix, random_field,
+                             smooth_source)
+
+torch = pytest.importorskip("torch")
+
+from ._torch_testing import one_torch_thread  # noqa: F401,E402  (autouse fixture)
+
+
+
+def _held_out_rhs(grid, kind, seed):
+    A = poisson_matrix(grid)
+    if kind == "white":
+        return random_field(grid, seed=seed)
+    if kind == "smooth":
+        return smooth_source(grid, seed=seed)
+    return A @ random_field(grid, seed=seed)  # A N(0, I): rough
+
+
+def _true_residual(A, b, x):
+    return np.linalg.norm(b - A @ x)
+
+
+@pytest.mark.parametrize("grid", [(16, 16, 16), (64, 64)], ids=["3d-16", "2d-64"])
+@pytest.mark.parametrize("kind", ["white", "smooth", "A-white"])
+@pytest.mark.parametrize("rtol", [1e-4, 1e-8])
+def test_shipped_model_solves_held_out_rhs(grid, kind, rtol):
+    A = poisson_matrix(grid)
+    b = _held_out_rhs(grid, kind, seed=1000 + len(grid))  # seeds never used in training
+    res = numopt.solve_dcdm(A, b, rtol=rtol, grid_shape=grid)  # 64^2 = 16^3: name the grid
+    assert res.success, res.message
+    assert _true_residual(A, b, res.x) <= rtol * np.linalg.norm(b)
+    assert res.residual == pytest.approx(_true_residual(A, b, res.x), rel=1e-8)
+    # A CG-beating network: far fewer iterations than plain CG (1/2 is a loose bound; the
+    # benchmark script measures the ratio).
+    cg = numopt.solve_pcg(A, b, rtol=rtol)
+    assert res.nit < 0.5 * cg.nit, (res.nit, cg.nit)
+
+
+def test_scaled_rhs_same_iterations():
+    A = poisson_matrix((32, 32))
+    b = random_field((32, 32), seed=7)
+    n1 = numopt.solve_dcdm(A, b, rtol=1e-8).nit
+    n10 = numopt.solve_dcdm(A, 10 * b, rtol=1e-8).nit
+    assert abs(n1 - n10) <= 1
+
+
+@pytest.mark.parametrize("n_orth", [1, 2, 4])
+def test_directions_are_a_orthogonal_to_kept_ones(n_orth):
+    A = poisson_matrix((32, 32))
+    b = random_field((32, 32), seed=3)
+    iterates = [np.zeros_like(b)]
+    res = numopt.solve_dcdm(A, b, n_orth=n_orth, rtol=1e-10, maxiter=8,
+                            callback=lambda it: iterates.append(it.x.copy()))
+    assert res.nit == 8
+    # Directions up to scale: x_k - x_{k-1} = alpha_k p_k.  The residual drops by < 1e3 over
+    # these 8 steps, so the differences lose at most ~1e-13 relative accuracy.
+    P = np.diff(np.array(iterates), axis=0)
+    G = P @ (A @ P.T)
+    a_norms = np.sqrt(np.diag(G))
+    for i in range(len(P)):
+        for j in range(max(0, i - n_orth), i):
+            assert abs(G[i, j]) <= 1e-10 * a_norms[i] * a_norms[j], (i, j, G[i, j])
+
+
+def test_exact_inverse_converges_in_one_iteration():
+    A = poisson_matrix((12, 10, 8))
+    b = random_field((12, 10, 8), seed=0)
+    lu = sla.splu(A.tocsc())
+    res = numopt.solve_dcdm(A, b, model=lu.solve, rtol=1e-10)
+    assert res.success and res.nit == 1
+    assert _true_residual(A, b, res.x) <= 1e-10 * np.linalg.norm(b)
+
+
+def _scipy_cg_iterates(A, b, maxiter):
+    iterates = []
+    sla.cg(A, b, rtol=1e-14, maxiter=maxiter, callback=lambda xk: iterates.append(xk.copy()))
+    return np.array(iterates)
+
+
+def _reference_steepest_descent_2term(A, b, maxiter):
+    """Direct transcription of the DCDM loop with f = identity, classical Gram-Schmidt against the
+    last two directions (the authors' variant), dense algebra."""
+    A = A.toarray()
+    x, kept, out = np.zeros_like(b), [], []
+    for _ in range(maxiter):
+        r = b - A @ x
+        p = r / np.linalg.norm(r)
+        p = p - sum((p @ A @ q) / (q @ A @ q) * q for q in kept[-2:]) if kept else p
+        x = x + (p @ r) / (p @ A @ p) * p
+        kept.append(p)
+        out.append(x)
+    return np.array(out)
+
+
+@pytest.mark.parametrize("n_orth", [1, 2])
+def test_identity_model_reproduces_cg(n_orth):
+    A = poisson_matrix((16, 16))
+    b = random_field((16, 16), seed=5)
+    steps = 15
+    iterates = []
+    numopt.solve_dcdm(A, b, model=lambda r: r, n_orth=n_orth, rtol=1e-14, maxiter=steps,
+                      callback=lambda it: iterates.append(it.x.copy()))
+    iterates = np.array(iterates)
+    scale = np.linalg.norm(iterates[-1])
+    # CG's iterates (scipy) and the direct reference loop: equal up to round-off (1e-10 relative;
+    # the loss of A-orthogonality over 15 steps of a cond ~ 100 system stays below that).
+    np.testing.assert_allclose(iterates, _scipy_cg_iterates(A, b, steps), atol=1e-10 * scale)
+    np.testing.assert_allclose(iterates, _reference_steepest_descent_2term(A, b, steps),
+                               atol=1e-10 * scale)
+
+
+def test_identity_model_iteration_count_matches_cg():
+    A = poisson_matrix((24, 24))
+    b = random_field((24, 24), seed=9)
+    dcdm = numopt.solve_dcdm(A, b, model=lambda r: r, rtol=1e-8, maxiter=1000)
+    cg = numopt.solve_pcg(A, b, rtol=1e-8)
+    assert dcdm.success
+    assert abs(dcdm.nit - cg.nit) <= max(1, 0.1 * cg.nit)
+
+
+def test_model_as_flexible_preconditioner_in_pcg():
+    A = poisson_matrix((32, 32))
+    b = smooth_source((32, 32), seed=11)
+    model = numopt.DCDMModel.pretrained(2)
+    pcg = numopt.solve_pcg(A, b, preconditioner=model, rtol=1e-8)
+    dcdm = numopt.solve_dcdm(A, b, model=model, n_orth=1, rtol=1e-8)
+    assert pcg.success and dcdm.success
+    assert _true_residual(A, b, pcg.x) <= 1e-8 * np.linalg.norm(b)
+    assert pcg.nit < 0.5 * numopt.solve_pcg(A, b, rtol=1e-8).nit
+    # Flexible CG (FCG(1)) is DCDM with k = 1: same directions up to round-off (solve_pcg
+    # updates the residual recursively, solve_dcdm recomputes it).
+    assert abs(pcg.nit - dcdm.nit) <= 1
+
+
+def test_float32_system_keeps_dtype():
+    A = poisson_matrix((32, 32), dtype=np.float32)
+    b = random_field((32, 32), seed=2, dtype=np.float32)
+    res = numopt.solve_dcdm(A, b, rtol=1e-4)
+    assert res.success and res.x.dtype == np.float32
+    assert _true_residual(A, b, res.x) <= 1e-4 * np.linalg.norm(b)
+
+
+@pytest.mark.parametrize("variant", ["masked", "variable"])
+def test_gallery_variants_converge(variant):
+    from numopt.problems import poisson_variable_coefficient
+
+    grid = (32, 32)
+    if variant == "masked":
+        mask = obstacle_mask(grid, radius=0.2)
+        A = poisson_masked(mask)
+        b = smooth_source(grid, seed=4) * mask.ravel()
+    else:
+        A = poisson_variable_coefficient(np.exp(random_field(grid, correlation=0.1, seed=4)
+                                                .reshape(grid)))
+        b = random_field(grid, seed=5)
+    res = numopt.solve_dcdm(A, b, rtol=1e-6, maxiter=300)
+    assert res.success, res.message
+    assert _true_residual(A, b, res.x) <= 1e-6 * np.linalg.norm(b)
+
+
+def test_x0_and_atol():
+    A = poisson_matrix((16, 16))
+    b = random_field((16, 16), seed=1)
+    x_exact = sla.spsolve(A.tocsc(), b)
+    res = numopt.solve_dcdm(A, b, x0=x_exact, rtol=1e-6)
+    assert res.nit == 0 and res.success
+    res = numopt.solve_dcdm(A, b, rtol=0.0, atol=1e-3)
+    assert res.success and _true_residual(A, b, res.x) <= 1e-3
+
+
+def test_history_and_maxiter():
+    A = poisson_matrix((32, 32))
+    b = random_field((32, 32), seed=1)
+    res = numopt.solve_dcdm(A, b, rtol=1e-12, maxiter=3, return_history=True)
+    assert res.status == Status.MAXITER and not res.success and res.nit == 3
+    assert len(res.history) == 4 and res.history[-1] == pytest.approx(res.residual)
+
+
+# ---- bad input ------------------------------------------------------------------------------
+
+def _system(grid=(16, 16)):
+    A = poisson_matrix(grid)
+    return A, random_field(grid, seed=0)
+
+
+def test_grid_shape_mismatch():
+    A, b = _system()
+    with pytest.raises(ValueError, match=r"grid_shape.*\(16, 15\).*n=256"):
+        numopt.solve_dcdm(A, b, grid_shape=(16, 15))
+    with pytest.raises(ValueError, match="neither a square nor a cube"):
+        numopt.solve_dcdm(poisson_matrix((4, 5)), np.ones(20))
+    with pytest.raises(ValueError, match="both a square and a cube"):
+        numopt.solve_dcdm(poisson_matrix((8, 8)), np.ones(64))
+
+
+def test_grid_dimension_differs_from_model(tmp_path):
+    A, b = _system((8, 8, 8))
+    path = tmp_path / "model2d.pt"
+    numopt.DCDMModel.pretrained(2).save(path)
+    with pytest.raises(ValueError, match=r"3-D but the DCDM model is 2-D"):
+        numopt.solve_dcdm(A, b, model=path, grid_shape=(8, 8, 8))
+    with pytest.raises(ValueError, match="is not a 2-D cube/square"):
+        numopt.solve_dcdm(A, b, model=numopt.DCDMModel.pretrained(2))
+
+
+def test_non_spd_detected():
+    A, b = _system()
+    res = numopt.solve_dcdm(-A, b)
+    assert not res.success and res.status == Status.BREAKDOWN
+    assert "not symmetric positive definite" in res.message
+
+
+def test_non_symmetric_detected():
+    A, b = _system()
+    N = A.tolil()
+    N[0, 1] = -3.0
+    res = numopt.solve_dcdm(N.tocsr(), b)
+    assert not res.success and res.status == Status.BREAKDOWN
+    assert "not symmetric" in res.message
+
+
+@pytest.mark.parametrize("where", ["A", "b", "x0"])
+@pytest.mark.parametrize("value", [np.nan, np.inf])
+def test_non_finite_input(where, value):
+    A, b = _system()
+    x0 = np.zeros_like(b)
+    if where == "A":
+        A = A.copy()
+        A.data[3] = value
+    else:
+        (b if where == "b" else x0)[5] = value
+    with pytest.raises(ValueError, match=f"`{where}` contains NaN or Inf"):
+        numopt.solve_dcdm(A, b, x0)
+
+
+def test_invalid_network_output_stops():
+    A, b = _system()
+    res = numopt.solve_dcdm(A, b, model=lambda r: r * np.nan)
+    assert not res.success and "invalid direction" in res.message
+    res = numopt.solve_dcdm(A, b, model=lambda r: 0 * r)
+    assert not res.success and "invalid direction" in res.message
+
+
+def test_stagnation_stops():
+    A, b = _system()
+    # Two fixed directions in turn: after a few steps x minimises over their span, no progress.
+    pair = [random_field((16, 16), seed=98), random_field((16, 16), seed=99)]
+    calls = []
+
+    def alternating(r):
+        calls.append(1)
+        return pair[len(calls) % 2]
+
+    res = numopt.solve_dcdm(A, b, model=alternating, n_orth=1, maxiter=100)
+    assert not res.success and "stagnation" in res.message
+    assert res.nit < 20
+    # the same direction twice: nothing left after A-orthogonalisation
+    res = numopt.solve_dcdm(A, b, model=lambda r: pair[0], n_orth=1, maxiter=100)
+    assert not res.success and res.nit == 1 and "span of the kept directions" in res.message
+
+
+def test_model_file_missing_or_corrupt(tmp_path):
+    A, b = _system()
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        numopt.solve_dcdm(A, b, model=tmp_path / "missing.pt")
+    bad = tmp_path / "corrupt.pt"
+    bad.write_bytes(b"not a torch file")
+    with pytest.raises(ValueError, match="not a readable DCDM model file"):
+        numopt.solve_dcdm(A, b, model=bad)
+    other = tmp_path / "other.pt"
+    torch.save({"weights": torch.zeros(3)}, other)
+    with pytest.raises(ValueError, match="not a DCDM model file"):
+        numopt.solve_dcdm(A, b, model=other)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"n_orth": 0}, r"`n_orth` must be an int in \[1, inf\]; got 0"),
+    ({"n_orth": -2}, r"`n_orth` must be an int in \[1, inf\]; got -2"),
+    ({"maxiter": 0}, r"`maxiter` must be an int in \[1, inf\]; got 0"),
+    ({"rtol": -1e-3}, r"`rtol` must be a finite number in \[0, inf\]"),
+])
+def test_bad_options(kwargs, match):
+    A, b = _system()
+    with pytest.raises(ValueError, match=match):
+        numopt.solve_dcdm(A, b, **kwargs)
+
+
+def test_model_of_wrong_type():
+    A, b = _system()
+    with pytest.raises(TypeError, match="`model` must be None, a DCDMModel"):
+        numopt.solve_dcdm(A, b, model=42)
+
+
+def test_torch_missing_names_deep_extra(monkeypatch):
+    A, b = _system()
+    monkeypatch.setitem(sys.modules, "torch", None)  # import torch -> ImportError
+    with pytest.raises(ImportError, match=r"pip install numopt\[deep\]"):
+        numopt.solve_dcdm(A, b)
+
+
+def test_callback_sees_true_residual():
+    A, b = _system((32, 32))
+    seen = []
+    numopt.solve_dcdm(A, b, callback=lambda it: seen.append((it.residual, _true_residual(A, b, it.x))))
+    assert seen and all(math.isclose(r, t, rel_tol=1e-10) for r, t in seen)
+
+
+@pytest.mark.gpu
+def test_cupy_matches_numpy_without_host_copies(monkeypatch):
+    cupy = pytest.importorskip("cupy")
+    import cupyx.scipy.sparse as csp
+
+    grid = (16, 16, 16)
+    A = poisson_matrix(grid)
+    b = random_field(grid, seed=21)
+    res_np = numopt.solve_dcdm(A, b, rtol=1e-8)
+
+    def no_host_copy(*args, **kwargs):
+        raise AssertionError("the network output was copied to the host")
+
+    A_gpu, b_gpu = csp.csr_matrix(A), cupy.asarray(b)
+    monkeypatch.setattr(torch.Tensor, "cpu", no_host_copy)  # torch side: inference stays on GPU
+    monkeypatch.setattr(torch.Tensor, "numpy", no_host_copy)
+    res_cp = numopt.solve_dcdm(A_gpu, b_gpu, rtol=1e-8)
+    monkeypatch.undo()
+    assert isinstance(res_cp.x, cupy.ndarray) and res_cp.x.dtype == cupy.float64
+    assert res_cp.success and abs(res_cp.nit - res_np.nit) <= 1
+    x = cupy.asnumpy(res_cp.x)
+    assert np.linalg.norm(b - A @ x) <= 1e-8 * np.linalg.norm(b)
+
+
+def test_linear_operator_input():
+    A = poisson_matrix((32, 32))
+    b = random_field((32, 32), seed=8)
+    op = sla.aslinearoperator(A)
+    res_op = numopt.solve_dcdm(op, b, grid_shape=(32, 32), rtol=1e-8)
+    res = numopt.solve_dcdm(A, b, grid_shape=(32, 32), rtol=1e-8)
+    assert res_op.success and res_op.nit == res.nit
+    np.testing.assert_allclose(res_op.x, res.x, rtol=1e-10, atol=1e-12 * np.abs(res.x).max())
