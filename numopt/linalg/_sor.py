@@ -4,10 +4,10 @@ import numpy as np
 from .._lib._callback import call_callback
 from .._lib._capabilities import capabilities
 from .._lib._jit import use_jit
-from .._lib._result import LinearSolveResult, Status, make_result
+from .._lib._result import LinearSolveResult, Status
 from .._lib._sparse import csr_arrays, is_sparse, triangle, triangular_solve
 from .._lib._validate import check_scalar
-from ._system import check_diagonal, prepare_system, stop_threshold
+from ._system import check_diagonal, linear_result, prepare_system, stop_threshold
 
 __all__ = ["solve_sor"]
 
@@ -91,17 +91,6 @@ def solve_sor(A, b, x0=None, *, omega=1.0, symmetric=False, rtol=1e-8, atol=0.0,
                maxiter=maxiter, callback=callback, return_history=return_history)
 
 
-def _finish(x, status, nit, residual, nmatvec, history, maxiter, return_history):
-    message = None
-    if status == Status.SUCCESS:
-        message = "Converged: ||b - A x|| <= max(rtol*||b||, atol)."
-    elif status == Status.MAXITER:
-        message = f"Maximum number of iterations (maxiter={maxiter}) reached."
-    return make_result(LinearSolveResult, status, message=message, x=x, nit=nit,
-                       residual=float(residual), nmatvec=nmatvec, history=history,
-                       return_history=return_history)
-
-
 def _sor_numba(system, diag, *, omega, symmetric, threshold, maxiter, callback, return_history):
     from .._kernels import _sor as kernels
 
@@ -127,8 +116,9 @@ def _sor_numba(system, diag, *, omega, symmetric, threshold, maxiter, callback, 
     if flag in (1, 99):  # x has advanced one iteration past x^nit
         x[:] = x_prev
     status = {0: Status.SUCCESS, 1: Status.MAXITER, 2: Status.NONFINITE, 99: Status.CALLBACK}[flag]
-    return _finish(x, status, nit, residual, nit + 1, history[:nit + 1].tolist(), maxiter,
-                   return_history)
+    return linear_result(status, None, maxiter=maxiter, return_history=return_history, x=x, nit=nit,
+                         residual=float(residual), nmatvec=nit + 1,
+                         history=history[:nit + 1].tolist())
 
 
 def _sor_xp(system, diag, *, omega, symmetric, threshold, maxiter, callback, return_history):
@@ -157,5 +147,5 @@ def _sor_xp(system, diag, *, omega, symmetric, threshold, maxiter, callback, ret
             status = Status.SUCCESS
         elif call_callback(callback, LinearSolveResult(x=x, nit=nit, residual=residual)):
             status = Status.CALLBACK
-    return _finish(x, status, nit, residual, nit + 1 + nit * symmetric, history, maxiter,
-                   return_history)
+    return linear_result(status, None, maxiter=maxiter, return_history=return_history, x=x, nit=nit,
+                         residual=residual, nmatvec=nit + 1 + nit * symmetric, history=history)
