@@ -1,0 +1,181 @@
+"""Monotone-inclusion kernels: matrix-form operator evaluations and the sampled VR-Halpern loop.
+
+Matrix layouts (see :class:`numopt.FiniteSumOperator`): 0 = dense ``M`` stored as ``Mt = M^T``
+row-major (column ``i`` of ``M`` is ``Mt[i]``); 1 = bilinear ``M = [[0, A], [-A^T, 0]]`` stored as
+``A`` and ``At`` (both row-major).  Random numbers are drawn on the host in blocks, so the compiled
+and the vectorised paths consume the same stream.
+"""
+import math
+
+import numpy as np
+
+from .._lib._jit import kernel
+from ._proj import apply_resolvent
+
+# monitor flags
+CONTINUE, CONVERGED, DIVERGED, STALLED, NONFINITE, EXHAUSTED = 0, 1, 2, 3, 4, 5
+
+
+@kernel
+def monitor_update(state, residual, measure, epochs, tol, window_floor):
+    """Stopping/stall/divergence test at a residual evaluation; ``state = [R_first, R_ref, e_ref]``.
+
+    Converged if ``measure <= tol``; diverging if ``R > 1e3 R_first``; stalled if ``R`` has not
+    halved since ``(e_ref, R_ref)`` within ``max(window_floor, 10 e_ref)`` epochs.
+    """
+    if not (math.isfinite(residual) and math.isfinite(measure)):
+        return 4
+    if measure <= tol:
+        return 1
+    if state[0] < 0.0:
+        state[0] = residual
+        state[1] = residual
+        state[2] = epochs
+        return 0
+    if residual > 1e3 * state[0]:
+        return 2
+    if residual <= 0.5 * state[1]:
+        state[1] = residual
+        state[2] = epochs
+    elif epochs - state[2] > max(window_floor, 10.0 * state[2]):
+        return 3
+    return 0
+
+
+@kernel
+def floyd_sample(uniforms, n, out):
+    """Rows of ``out``: uniform samples of ``out.shape[1]`` distinct indices in ``[0, n)``.
+
+    Floyd's algorithm driven by the pre-drawn ``uniforms`` (same shape as ``out``).
+    """
+    rows, b = out.shape
+    for r in range(rows):
+        for j in range(b):
+            t = n - b + j
+            cand = min(int(uniforms[r, j] * (t + 1)), t)
+            for s in range(j):
+                if out[r, s] == cand:
+                    cand = t
+                    break
+            out[r, j] = cand
+
+
+@kernel
+def linear_full(layout, Mt, A, At, m, offset, u, out):
+    """``out = M u + offset``."""
+    if layout == 0:
+        out[:] = np.dot(u, Mt)
+    else:
+        out[:m] = np.dot(A, u[m:])
+        out[m:] = -np.dot(At, u[:m])
+    for j in range(out.shape[0]):
+        out[j] += offset[j]
+
+
+@kernel
+def linear_diff_add(layout, Mt, A, At, m, idx, weights, u, v, out):
+    """``out += sum_k weights[k] n M[:, idx[k]] (u - v)[idx[k]]`` (one row gather per sample)."""
+    n = u.shape[0]
+    for k in range(idx.shape[0]):
+        i = idx[k]
+        c = weights[k] * n * (u[i] - v[i])
+        if c == 0.0:
+            continue
+        if layout == 0:
+            row = Mt[i]
+            for j in range(row.shape[0]):
+                out[j] += c * row[j]
+        elif i < m:
+            row = A[i]
+            for j in range(row.shape[0]):
+                out[m + j] -= c * row[j]
+        else:
+            row = At[i - m]
+            for j in range(row.shape[0]):
+                out[j] += c * row[j]
+
+
+@kernel
+def natural_residual(rcode, fparams, iparams, u, Fu, tmp, out, work):
+    """``||u - J_G(u - F(u))||`` (unit step); ``out`` receives ``J_G(u - F(u))``."""
+    for j in range(u.shape[0]):
+        tmp[j] = u[j] - Fu[j]
+    apply_resolvent(rcode, tmp, 1.0, fparams, iparams, out, work)
+    total = 0.0
+    for j in range(u.shape[0]):
+        d = u[j] - out[j]
+        total += d * d
+    return math.sqrt(total)
+
+
+@kernel
+def bilinear_gap(m, Fu):
+    """Duality gap ``max_j (A^T x)_j - min_i (A y)_i`` from ``Fu = (A y, -A^T x)``."""
+    return -np.min(Fu[m:]) - np.min(Fu[:m])
+
+
+@kernel
+def vr_halpern_probability(k, sqrt_n):
+    """Full-pass probability ``p_k`` of Algorithm 1."""
+    if k <= 1:
+        return 1.0
+    if k - 1 <= sqrt_n:
+        return 4.0 / (k + 4.0)
+    return 4.0 / (sqrt_n + 5.0)
+
+
+@kernel
+def vr_halpern_block(layout, Mt, A, At, m, offset, rcode, fparams, iparams, u0, u, u_prev, u_checked,
+                     Ft, eta, k, maxiter, coins, idx, weights, pos, stop_measure, tol, window_floor,
+                     max_oracle, n_oracle, state, history, tmp, out, work, single):
+    """Algorithm 1 iterations on a block of pre-drawn samples ``coins[pos:]``, ``idx[pos:]``.
+
+    Returns ``(k, n_oracle, pos, flag, n_history)``; ``history[t] = (R, epochs)`` at each full pass
+    (``flag`` as in :func:`monitor_update`, 5 = budget or ``maxiter`` reached).  ``single`` stops after
+    one iteration (callback mode).  ``stop_measure`` 1 tests the bilinear duality gap, else ``R``.
+    """
+    n = u.shape[0]
+    sqrt_n = math.sqrt(n)
+    nhist = 0
+    while pos < coins.shape[0]:
+        if n_oracle >= max_oracle or k >= maxiter:
+            return k, n_oracle, pos, 5, nhist
+        if coins[pos] < vr_halpern_probability(k, sqrt_n):
+            linear_full(layout, Mt, A, At, m, offset, u, Ft)
+            n_oracle += n
+            res = natural_residual(rcode, fparams, iparams, u, Ft, tmp, out, work)
+            measure = bilinear_gap(m, Ft) if stop_measure == 1 else res
+            history[nhist, 0] = res
+            history[nhist, 1] = n_oracle / n
+            nhist += 1
+            flag = monitor_update(state, res, measure, n_oracle / n, tol, window_floor)
+            if flag != 0:
+                return k, n_oracle, pos + 1, flag, nhist
+            u_checked[:] = u
+        else:
+            linear_diff_add(layout, Mt, A, At, m, idx[pos], weights[pos], u, u_prev, Ft)
+            n_oracle += 2 * idx.shape[1]
+        lam = 2.0 / (k + 4.0)
+        for j in range(n):
+            tmp[j] = lam * u0[j] + (1.0 - lam) * u[j] - eta * Ft[j]
+        u_prev[:] = u
+        apply_resolvent(rcode, tmp, eta, fparams, iparams, u, work)
+        k += 1
+        pos += 1
+        if single:
+            break
+    return k, n_oracle, pos, 0, nhist
+
+
+def warmup():
+    """Compile the kernels here for float32 and float64 (or load them from the cache)."""
+    fparams, iparams = np.array([1.0]), np.array([0, 1, 2], dtype=np.int64)
+    floyd_sample(np.zeros((1, 1)), 2, np.zeros((1, 1), dtype=np.int64))
+    for dtype in (np.float32, np.float64):
+        for layout in (0, 1):
+            M = np.eye(2, dtype=dtype)
+            vecs = [np.full(2, 0.5, dtype=dtype) for _ in range(7)]
+            vr_halpern_block(layout, M, M[:1, 1:], M[1:, :1], 1, np.zeros(2, dtype=dtype), 1, fparams,
+                             iparams, *vecs[:5], 0.5, 0, 2, np.zeros(2), np.zeros((2, 1), dtype=np.int64),
+                             np.ones((2, 1)), 0, 0, 0.0, 1.0, 100.0, 0, -np.ones(3), np.zeros((2, 2)),
+                             vecs[5], vecs[6], np.zeros(4, dtype=dtype), False)
