@@ -284,7 +284,7 @@ class _Setup:
 
     def __init__(self, op, x0, F0, xp, rng):
         self.op, self.x0, self.F0, self.xp = op, x0, F0, xp
-        self.n_oracle = op.n  # F(x0)
+        self.n_oracle = op.n + (min(2, op.n) if op.kind == "callable" else 0)  # the checks at x0
         scale = 1e-3 * (1.0 + float(xp.linalg.vector_norm(x0)))
         probe_rng = np.random.default_rng(rng.integers(2**63))
         self.deltas, self.diffs = [], []
@@ -314,10 +314,11 @@ class _Setup:
         xp, op = self.xp, self.op
         ids = op._indices(np.arange(op.n))
         base = op._component(self.x0, ids)
+        self.n_oracle += op.n
         best = 0.0
         for delta, diff in zip(self.deltas, self.diffs):
             rows = op._component(self.x0 + delta, ids) - base
-            self.n_oracle += 2 * op.n
+            self.n_oracle += op.n
             mean_sq = float(xp.mean(xp.sum(rows * rows, axis=1)))
             if cocoercive:
                 inner = float(xp.sum(diff * delta))
