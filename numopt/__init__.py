@@ -16,8 +16,13 @@ from ._lib._validate import NumoptWarning as NumoptWarning
 from .linalg import solve_pcg as solve_pcg
 from .linalg import solve_sor as solve_sor
 from .problems import poisson_matrix as poisson_matrix
+from . import prox as prox
+from .minimax import FiniteSumOperator as FiniteSumOperator
+from .minimax import solve_matrix_game as solve_matrix_game
+from .minimax import solve_monotone_inclusion as solve_monotone_inclusion
 
 __all__ = [
     "LinearSolveResult", "NumoptWarning", "OTResult", "OptimizeResult", "Result", "SequenceResult",
     "Status", "poisson_matrix", "show_backends", "solve_pcg", "solve_sor",
+    "FiniteSumOperator", "prox", "solve_matrix_game", "solve_monotone_inclusion",
 ]

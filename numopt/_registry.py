@@ -59,13 +59,34 @@ def _pcg_args(xp, device, dtype):
     return (A, b), {"preconditioner": "jacobi", "rtol": 1e-5}
 
 
+def _inclusion_args(xp, device, dtype):
+    import numpy as np
+
+    from .minimax import FiniteSumOperator
+
+    M = np.array([[1.0, 2.0, 0.0], [-2.0, 1.0, 1.0], [0.0, -1.0, 1.0]], dtype=dtype)  # I + skew
+    op = FiniteSumOperator.linear(xp.asarray(M, device=device))
+    return (op, xp.asarray(np.ones(3, dtype=dtype), device=device)), {"method": "eg", "tol": 1e-4}
+
+
+def _game_args(xp, device, dtype):
+    import numpy as np
+
+    A = np.array([[0.0, 1.0, -1.0], [-1.0, 0.0, 1.0], [1.0, -1.0, 0.0], [0.2, 0.1, -0.3]], dtype=dtype)
+    return (xp.asarray(A, device=device),), {"method": "eg", "tol": 1e-4}
+
+
 def _build():
-    from . import linalg
+    from . import linalg, minimax
 
     return {
         "solve_sor": SolverCase(linalg.solve_sor, _sor_args, fields=("residual", "nmatvec")),
         "solve_sor(symmetric)": SolverCase(linalg.solve_sor, _ssor_args, fields=("residual",)),
         "solve_pcg": SolverCase(linalg.solve_pcg, _pcg_args, fields=("residual", "nmatvec")),
+        "solve_monotone_inclusion": SolverCase(minimax.solve_monotone_inclusion, _inclusion_args,
+                                               fields=("residual", "n_oracle", "epochs")),
+        "solve_matrix_game": SolverCase(minimax.solve_matrix_game, _game_args,
+                                        fields=("y", "gap", "value", "residual", "n_oracle")),
     }
 
 

@@ -96,5 +96,5 @@ def warmup():
         out = np.empty_like(w)
         work = np.empty(6, dtype=dtype)
         for code in range(5):
-            apply_resolvent(code, w, 1.0, np.array([0.0, 1.0]), np.array([0, 3], dtype=np.int64), out,
+            apply_resolvent(code, w, 1.0, np.array([1.0, 2.0]), np.array([0, 3], dtype=np.int64), out,
                             work)
