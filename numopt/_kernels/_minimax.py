@@ -167,6 +167,78 @@ def vr_halpern_block(layout, Mt, A, At, m, offset, rcode, fparams, iparams, u0, 
     return k, n_oracle, pos, 0, nhist
 
 
+@kernel
+def forb_restart(center, F_center, eta, v, w, w_prev, phi_w):
+    """Start (or restart) an inner VR-FoRB solve at ``center``: ``v = w = w_prev = center``."""
+    for j in range(center.shape[0]):
+        v[j] = center[j]
+        w[j] = center[j]
+        w_prev[j] = center[j]
+        phi_w[j] = eta * F_center[j]
+
+
+@kernel
+def forb_inner(layout, Mt, A, At, m, offset, rcode, fparams, iparams, center, F_center, eta, steps,
+               v, w, w_prev, phi_w, state, coins, idx, weights, pos, max_oracle, n_oracle, tmp, tmp2,
+               out, work):
+    """VR-FoRB steps on ``Φ(v) = ηF(v) + v - center`` (Algorithm 2's inner solver), resumable.
+
+    ``state = [steps done (-1: start), gamma, inner residual at the start]``.  Returns
+    ``(pos, n_oracle, flag)``: 0 done, 1 sample block used up (refill and call again), 5 budget.
+    A snapshot residual above 10x the starting one restarts the solve with ``gamma/2``.
+    """
+    n = center.shape[0]
+    p = 1.0 / n
+    if state[0] < 0.0:
+        forb_restart(center, F_center, eta, v, w, w_prev, phi_w)
+        state[0] = 0.0
+        for j in range(n):
+            tmp[j] = w[j] - phi_w[j]
+        state[2] = _distance_to_resolvent(rcode, fparams, iparams, w, tmp, eta, out, work)
+    while state[0] < steps:
+        if n_oracle >= max_oracle:
+            return pos, n_oracle, 5
+        if pos >= coins.shape[0]:
+            return pos, n_oracle, 1
+        g = state[1]
+        tmp[:] = 0.0
+        linear_diff_add(layout, Mt, A, At, m, idx[pos], weights[pos], v, w_prev, tmp)
+        n_oracle += 2
+        for j in range(n):
+            tmp2[j] = (1.0 - p) * v[j] + p * w[j] - g * (phi_w[j] + eta * tmp[j] + v[j] - w_prev[j])
+        apply_resolvent(rcode, tmp2, g * eta, fparams, iparams, out, work)
+        w_prev[:] = w
+        if coins[pos] < p:
+            w[:] = out
+            linear_full(layout, Mt, A, At, m, offset, w, tmp)
+            n_oracle += n
+            for j in range(n):
+                phi_w[j] = eta * tmp[j] + w[j] - center[j]
+                tmp2[j] = w[j] - phi_w[j]
+            r = _distance_to_resolvent(rcode, fparams, iparams, w, tmp2, eta, tmp, work)
+            if not r <= 10.0 * max(state[2], 1e-300):
+                state[1] = g / 2.0
+                forb_restart(center, F_center, eta, v, w, w_prev, phi_w)
+                state[0] = 0.0
+                pos += 1
+                continue
+        v[:] = out
+        state[0] += 1.0
+        pos += 1
+    return pos, n_oracle, 0
+
+
+@kernel
+def _distance_to_resolvent(rcode, fparams, iparams, w, arg, step, out, work):
+    """``||w - J_{step G}(arg)||``."""
+    apply_resolvent(rcode, arg, step, fparams, iparams, out, work)
+    total = 0.0
+    for j in range(w.shape[0]):
+        d = w[j] - out[j]
+        total += d * d
+    return math.sqrt(total)
+
+
 def warmup():
     """Compile the kernels here for float32 and float64 (or load them from the cache)."""
     fparams, iparams = np.array([1.0]), np.array([0, 1, 2], dtype=np.int64)
@@ -179,3 +251,8 @@ def warmup():
                              iparams, *vecs[:5], 0.5, 0, 2, np.zeros(2), np.zeros((2, 1), dtype=np.int64),
                              np.ones((2, 1)), 0, 0, 0.0, 1.0, 100.0, 0, -np.ones(3), np.zeros((2, 2)),
                              vecs[5], vecs[6], np.zeros(4, dtype=dtype), False)
+            vecs = [np.full(2, 0.5, dtype=dtype) for _ in range(10)]
+            forb_inner(layout, M, M[:1, 1:], M[1:, :1], 1, np.zeros(2, dtype=dtype), 1, fparams, iparams,
+                       vecs[0], vecs[1], 0.5, 3, *vecs[2:6], np.array([-1.0, 0.1, 0.0]), np.zeros(2),
+                       np.zeros((2, 1), dtype=np.int64), np.ones((2, 1)), 0, 100, 0, *vecs[6:],
+                       np.zeros(4, dtype=dtype))

@@ -105,6 +105,9 @@ def vr_halpern_inexact(P, T):
     ``v_k ≈ J_{η(F+G)}(u_k)`` by ``M_k = max(1, floor(0.05 n log(k+2)))`` VR-FoRB steps on
     ``0 ∈ Φ(v) + ηG(v)``, ``Φ(v) = ηF(v) + v - u_k``.
     """
+    spec = P.kernel_resolvent()
+    compiled = P.jit and P.op.kind in ("dense", "bilinear") and spec is not None
+    inner = _CompiledFoRB(P, spec) if compiled else _forb_inner
     u0, u = P.x0, P.x0
     n = P.n
     p = 1.0 / n
@@ -116,12 +119,42 @@ def vr_halpern_inexact(P, T):
         if T.check(u, Fu):
             return u
         steps = max(1, int(INNER_STEPS_FACTOR * n * math.log(k + 2)))
-        v = _forb_inner(P, T, u, Fu, steps, gamma, sampler)
+        v = inner(P, T, u, Fu, steps, gamma, sampler)
         lam = 1.0 / (k + 2.0)
         u = lam * u0 + (1.0 - lam) * v
         if T.step_done(u):
             break
     return u
+
+
+class _CompiledFoRB:
+    """The inner VR-FoRB solve as a numba kernel (matrix forms, built-in resolvents)."""
+
+    def __init__(self, P, spec):
+        self.spec = spec
+        self.layout = P.op.kernel_layout()
+        self.offset = np.zeros(P.n, dtype=P.dtype) if P.op.offset is None else P.op.offset
+        self.v, self.w, self.w_prev, self.phi_w, self.tmp, self.tmp2, self.out = (
+            np.empty(P.n, dtype=P.dtype) for _ in range(7))
+        self.work = np.empty(2 * P.n, dtype=P.dtype)
+
+    def __call__(self, P, T, center, F_center, steps, gamma, sampler):
+        from .._kernels import _minimax as kernels
+
+        layout, Mt, A, At, m = self.layout
+        code, fparams, iparams = self.spec
+        state = np.array([-1.0, gamma[0], 0.0])
+        flag = 1
+        while flag == 1:
+            if sampler.pos >= SAMPLE_BLOCK:
+                sampler.refill()
+            sampler.pos, T.n_oracle, flag = kernels.forb_inner(
+                layout, Mt, A, At, m, self.offset, code, fparams, iparams, np.ascontiguousarray(center),
+                np.ascontiguousarray(F_center), P.step, steps, self.v, self.w, self.w_prev, self.phi_w,
+                state, sampler.coins, sampler.idx, sampler.weights, sampler.pos, P.max_oracle,
+                T.n_oracle, self.tmp, self.tmp2, self.out, self.work)
+        gamma[0] = state[1]
+        return self.v.copy()
 
 
 def _forb_inner(P, T, center, F_center, steps, gamma, sampler):
