@@ -62,7 +62,7 @@ def floyd_sample(uniforms, n, out):
 
 @kernel
 def linear_full(layout, Mt, A, At, m, offset, u, out):
-    """``out = M u + offset``."""
+    """``out = M u + offset`` (BLAS products)."""
     if layout == 0:
         out[:] = np.dot(u, Mt)
     else:
@@ -73,26 +73,26 @@ def linear_full(layout, Mt, A, At, m, offset, u, out):
 
 
 @kernel
+def _axpy(c, row, out, start):
+    """``out[start:start + len(row)] += c row``."""
+    if c != 0.0:
+        for j in range(row.shape[0]):
+            out[start + j] += c * row[j]
+
+
+@kernel
 def linear_diff_add(layout, Mt, A, At, m, idx, weights, u, v, out):
     """``out += sum_k weights[k] n M[:, idx[k]] (u - v)[idx[k]]`` (one row gather per sample)."""
     n = u.shape[0]
     for k in range(idx.shape[0]):
         i = idx[k]
         c = weights[k] * n * (u[i] - v[i])
-        if c == 0.0:
-            continue
         if layout == 0:
-            row = Mt[i]
-            for j in range(row.shape[0]):
-                out[j] += c * row[j]
+            _axpy(c, Mt[i], out, 0)
         elif i < m:
-            row = A[i]
-            for j in range(row.shape[0]):
-                out[m + j] -= c * row[j]
+            _axpy(-c, A[i], out, m)
         else:
-            row = At[i - m]
-            for j in range(row.shape[0]):
-                out[j] += c * row[j]
+            _axpy(c, At[i - m], out, 0)
 
 
 @kernel
@@ -246,13 +246,14 @@ def warmup():
     for dtype in (np.float32, np.float64):
         for layout in (0, 1):
             M = np.eye(2, dtype=dtype)
+            small = np.ones((1, 1), dtype=dtype)
             vecs = [np.full(2, 0.5, dtype=dtype) for _ in range(7)]
-            vr_halpern_block(layout, M, M[:1, 1:], M[1:, :1], 1, np.zeros(2, dtype=dtype), 1, fparams,
+            vr_halpern_block(layout, M, small, small, 1, np.zeros(2, dtype=dtype), 1, fparams,
                              iparams, *vecs[:5], 0.5, 0, 2, np.zeros(2), np.zeros((2, 1), dtype=np.int64),
-                             np.ones((2, 1)), 0, 0, 0.0, 1.0, 100.0, 0, -np.ones(3), np.zeros((2, 2)),
+                             np.ones((2, 1)), 0, 0, 0.0, 1.0, 100, 0, -np.ones(3), np.zeros((2, 2)),
                              vecs[5], vecs[6], np.zeros(4, dtype=dtype), False)
             vecs = [np.full(2, 0.5, dtype=dtype) for _ in range(10)]
-            forb_inner(layout, M, M[:1, 1:], M[1:, :1], 1, np.zeros(2, dtype=dtype), 1, fparams, iparams,
+            forb_inner(layout, M, small, small, 1, np.zeros(2, dtype=dtype), 1, fparams, iparams,
                        vecs[0], vecs[1], 0.5, 3, *vecs[2:6], np.array([-1.0, 0.1, 0.0]), np.zeros(2),
-                       np.zeros((2, 1), dtype=np.int64), np.ones((2, 1)), 0, 100, 0, *vecs[6:],
+                       np.zeros((2, 1), dtype=np.int64), np.ones((2, 1)), 0, 100, 0, *vecs[6:9],
                        np.zeros(4, dtype=dtype))

@@ -90,8 +90,12 @@ def solve_matrix_game(A, *, method="vr-halpern-inexact", tol=1e-6, step=None, ba
     N = m + n
     batch = math.floor(math.sqrt(N)) if batch_size is None else check_int(
         batch_size, name="batch_size", low=1, high=N)
-    q, L = op.sampling_constants() if sampled else (None, op.operator_norm())
-    notes = [] if sampled else ["L_F = ||A||_2 estimated by 30 power iterations (x1.05)."]
+    q, L, notes = None, math.nan, []
+    if sampled:
+        q, L = op.sampling_constants()
+    elif step is None:
+        L = op.operator_norm()
+        notes.append("L_F = ||A||_2 estimated by 30 power iterations (x1.05).")
     if step is None:
         step = default_step(L, N)
     x0 = xp.concat([xp.full(m, 1.0 / m, dtype=dtype, device=device),

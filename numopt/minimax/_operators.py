@@ -192,9 +192,10 @@ class FiniteSumOperator:
 
     def kernel_layout(self):
         """``(layout, Mt, A, At, m)`` for the compiled kernels (dense: 0, bilinear: 1)."""
+        unused = np.zeros((1, 1), dtype=self.dtype)
         if self.kind == "bilinear":
-            return 1, self._A[:1, :1], self._A, self._At, self.m
-        return 0, self._Mt, self._Mt[:1, :1], self._Mt[:1, :1], 0
+            return 1, unused, self._A, self._At, self.m
+        return 0, self._Mt, unused, unused, 0
 
     def _matvec(self, u):
         if self.kind == "bilinear":
