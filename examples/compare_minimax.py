@@ -15,32 +15,10 @@ import numpy as np
 
 import numopt
 from numopt._lib._jit import warmup
+from numopt.minimax._demo import numpy_extragradient
 from numopt.problems import policeman_burglar
 
 LEVELS = (2e-2, 5e-3, 1e-3)
-
-
-def numpy_extragradient(A, step, max_epochs):
-    """The peer: extragradient with sort-based simplex projections, as a user would write it.
-
-    Returns ``(z, history of (epoch, R))``; one iteration costs 2 epochs (2 products with A and A^T).
-    """
-    def proj(v):
-        u = np.sort(v)[::-1]
-        css = np.cumsum(u) - 1.0
-        theta = np.max(css / np.arange(1, v.size + 1))
-        return np.maximum(v - theta, 0.0)
-
-    m, n = A.shape
-    x, y = np.full(m, 1.0 / m), np.full(n, 1.0 / n)
-    history = []
-    for k in range(int(max_epochs) // 2):
-        Ay, ATx = A @ y, A.T @ x
-        R = np.sqrt(np.sum((x - proj(x - Ay)) ** 2) + np.sum((y - proj(y + ATx)) ** 2))
-        history.append((2.0 * k, R))
-        x_bar, y_bar = proj(x - step * Ay), proj(y + step * ATx)
-        x, y = proj(x - step * (A @ y_bar)), proj(y + step * (A.T @ x_bar))
-    return np.concatenate([x, y]), history
 
 
 def epochs_to(history, level):
