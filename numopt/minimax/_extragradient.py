@@ -16,15 +16,24 @@ def eag(P, T):
 
 
 def _extragradient(P, T, *, anchored):
-    eta, u0, u = P.step, P.x0, P.x0
+    eta, u0 = P.step, P.x0
+
+    def update(u, Fu, lam):
+        a = lam * u0 + (1.0 - lam) * u if anchored else u
+        return P.J(a - eta * T.full(P.J(a - eta * Fu, eta)), eta)
+
+    return full_pass_loop(P, T, update)
+
+
+def full_pass_loop(P, T, update):
+    """Loop of the deterministic methods: ``F(u_k)`` (residual check), ``u_{k+1} = update(u_k,
+    F(u_k), λ_k)`` with ``λ_k = 1/(k+2)``."""
+    u = P.x0
     while not T.exhausted():
         Fu = T.full(u)
         if T.check(u, Fu):
             return u
-        lam = 1.0 / (T.nit + 2.0)
-        a = lam * u0 + (1.0 - lam) * u if anchored else u
-        u_bar = P.J(a - eta * Fu, eta)
-        u = P.J(a - eta * T.full(u_bar), eta)
+        u = update(u, Fu, 1.0 / (T.nit + 2.0))
         if T.step_done(u):
             break
     return u

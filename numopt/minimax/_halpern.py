@@ -10,6 +10,7 @@ import numpy as np
 
 from .._lib._jit import host_kernel
 from .._lib._result import Status
+from ._extragradient import full_pass_loop
 from ._problem import SAMPLE_BLOCK, Sampler
 
 __all__ = ["vr_halpern", "vr_halpern_inexact", "halpern"]
@@ -203,13 +204,5 @@ def halpern(P, T):
     For cocoercive ``F`` and ``η <= 2/L`` the map is nonexpansive and
     ``||u_k - T u_k|| <= 2 ||u_0 - u*|| / (k + 1)`` (tight, Lieder 2021).
     """
-    eta, u0, u = P.step, P.x0, P.x0
-    while not T.exhausted():
-        Fu = T.full(u)
-        if T.check(u, Fu):
-            return u
-        lam = 1.0 / (T.nit + 2.0)
-        u = lam * u0 + (1.0 - lam) * P.J(u - eta * Fu, eta)
-        if T.step_done(u):
-            break
-    return u
+    eta, u0 = P.step, P.x0
+    return full_pass_loop(P, T, lambda u, Fu, lam: lam * u0 + (1.0 - lam) * P.J(u - eta * Fu, eta))

@@ -67,13 +67,14 @@ def bilinear_saddle(d=100, seed=0):
     return InclusionProblem(FiniteSumOperator.bilinear(A, b, c), np.zeros(2 * d), None, solution)
 
 
-def robust_logistic_saddle(n=200, d=10, *, l2=0.1, rho=1.0, seed=0):
+def robust_logistic_saddle(n=200, d=10, *, l2=1.0, rho=10.0, seed=0):
     r"""Distributionally robust logistic regression as a finite-sum saddle problem.
 
-    ``min_w max_{p in Δ_n} sum_i p_i ℓ_i(w) + (l2/2)||w||^2 - (rho n/2)||p - 1/n||^2`` with
+    ``min_w max_{p in Δ_n} sum_i p_i ℓ_i(w) + (l2/2)||w||^2 - (rho/2)||p - 1/n||^2`` with
     ``ℓ_i(w) = log(1 + exp(-t_i a_i^T w))`` on generated data (a few flipped labels, so the
     adversarial weights ``p`` matter).  Components ``F_i(w, p) = (n p_i ∇ℓ_i(w) + l2 w,
-    -n ℓ_i(w) e_i + rho n (p - 1/n))``; ``G`` = normal cone of the simplex on ``p``.
+    -n ℓ_i(w) e_i + rho (p - 1/n))``; ``G`` = normal cone of the simplex on ``p``.  At the saddle,
+    ``p = proj_simplex(1/n + ℓ(w)/rho)`` and ``w`` is the ``p``-weighted l2-logistic fit.
     """
     from ..minimax import FiniteSumOperator
     from ..prox import project_simplex
@@ -90,7 +91,7 @@ def robust_logistic_saddle(n=200, d=10, *, l2=0.1, rho=1.0, seed=0):
         sigma = 0.5 * (1.0 - np.tanh(0.5 * margin))  # 1/(1 + exp(margin)), overflow-free
         rows = np.empty((len(idx), d + n))
         rows[:, :d] = (n * p[idx] * (-t) * sigma)[:, None] * a + l2 * w
-        rows[:, d:] = rho * n * (p - 1.0 / n)
+        rows[:, d:] = rho * (p - 1.0 / n)
         rows[np.arange(len(idx)), d + idx] -= n * np.logaddexp(0.0, -margin)
         return rows
 
