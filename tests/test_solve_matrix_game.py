@@ -140,3 +140,18 @@ def test_bad_matrix(A, error, text):
 def test_bad_options(kwargs, text):
     with pytest.raises(ValueError, match=text):
         solve_matrix_game(np.eye(3), **kwargs)
+
+
+@pytest.mark.parametrize("method", ["vr-halpern", "vr-halpern-inexact", "vr-eg"])
+def test_compiled_paths_keep_dtype_and_stop_on_callback(method, dtype, jit):
+    A = np.random.default_rng(5).uniform(-1, 1, (7, 6)).astype(dtype)
+    res = solve_matrix_game(A, method=method, max_epochs=50, seed=0, tol=1e-3)
+    assert res.x.dtype == dtype and res.y.dtype == dtype
+    assert abs(res.x.sum() - 1) <= 1e-5 and abs(res.y.sum() - 1) <= 1e-5  # float32 rounding
+
+    def stop_at_two(r):
+        if r.nit == 2:
+            raise StopIteration
+
+    res = solve_matrix_game(A, method=method, max_epochs=50, seed=0, tol=1e-6, callback=stop_at_two)
+    assert res.status == Status.CALLBACK and res.nit == 2 and not res.success

@@ -182,7 +182,8 @@ def test_same_seed_same_iterates(method):
     assert not np.array_equal(other.x, runs[0].x)
 
 
-def test_numba_and_vectorised_paths_agree(monkeypatch):
+@pytest.mark.parametrize("method", ["vr-halpern", "vr-halpern-inexact", "vr-eg"])
+def test_numba_and_vectorised_paths_agree(monkeypatch, method):
     # Same random stream on both paths: the compiled 'vr-halpern' loop must reproduce the xp loop
     # up to rounding (fp64 sums in another order: 1e-10).
     from numopt._lib import _jit
@@ -196,11 +197,12 @@ def test_numba_and_vectorised_paths_agree(monkeypatch):
         monkeypatch.setattr(_jit, "JIT_DISABLED", disabled)
         results.append(solve_monotone_inclusion(
             FiniteSumOperator.bilinear(A), np.full(80, 1 / 40), resolvent=numopt.prox.Simplices([40, 40]),
-            max_epochs=300, step=5 / np.linalg.norm(A), tol=1e-15, seed=3, return_history=True))
+            max_epochs=300 if method == "vr-halpern" else 60, method=method, tol=1e-15, seed=3,
+            step=5 / np.linalg.norm(A) if method == "vr-halpern" else None, return_history=True))
     a, b = results
     np.testing.assert_allclose(a.x, b.x, atol=1e-10)
     np.testing.assert_allclose(a.history, b.history, rtol=1e-8)
-    assert a.n_oracle == b.n_oracle and a.nit == b.nit and len(a.history) > 10
+    assert a.n_oracle == b.n_oracle and a.nit == b.nit and len(a.history) > 5
 
 
 def test_backend_agrees_with_numpy(xp):

@@ -168,6 +168,50 @@ def vr_halpern_block(layout, Mt, A, At, m, offset, rcode, fparams, iparams, u0, 
 
 
 @kernel
+def vr_eg_block(layout, Mt, A, At, m, offset, rcode, fparams, iparams, u, w, w_checked, Fw, gamma, k,
+                maxiter, coins, idx, weights, pos, stop_measure, tol, window_floor, max_oracle, n_oracle,
+                state, history, u_bar, u_hat, tmp, out, work, single):
+    """Loopless-SVRG extragradient steps on a block of pre-drawn samples (see 'vr-eg').
+
+    Same protocol as :func:`vr_halpern_block`; the residual is evaluated at each new snapshot ``w``.
+    """
+    n = u.shape[0]
+    p = 1.0 / n
+    nhist = 0
+    while pos < coins.shape[0]:
+        if n_oracle >= max_oracle or k >= maxiter:
+            return k, n_oracle, pos, 5, nhist
+        for j in range(n):
+            u_bar[j] = (1.0 - p) * u[j] + p * w[j]
+            tmp[j] = u_bar[j] - gamma * Fw[j]
+        apply_resolvent(rcode, tmp, gamma, fparams, iparams, u_hat, work)
+        tmp[:] = 0.0
+        linear_diff_add(layout, Mt, A, At, m, idx[pos], weights[pos], u_hat, w, tmp)
+        n_oracle += 2 * idx.shape[1]
+        for j in range(n):
+            tmp[j] = u_bar[j] - gamma * (Fw[j] + tmp[j])
+        apply_resolvent(rcode, tmp, gamma, fparams, iparams, u, work)
+        if coins[pos] < p:
+            w[:] = u
+            linear_full(layout, Mt, A, At, m, offset, w, Fw)
+            n_oracle += n
+            res = natural_residual(rcode, fparams, iparams, w, Fw, tmp, out, work)
+            measure = bilinear_gap(m, Fw) if stop_measure == 1 else res
+            history[nhist, 0] = res
+            history[nhist, 1] = n_oracle / n
+            nhist += 1
+            flag = monitor_update(state, res, measure, n_oracle / n, tol, window_floor)
+            if flag != 0:
+                return k, n_oracle, pos + 1, flag, nhist
+            w_checked[:] = w
+        k += 1
+        pos += 1
+        if single:
+            break
+    return k, n_oracle, pos, 0, nhist
+
+
+@kernel
 def forb_restart(center, F_center, eta, v, w, w_prev, phi_w):
     """Start (or restart) an inner VR-FoRB solve at ``center``: ``v = w = w_prev = center``."""
     for j in range(center.shape[0]):
@@ -252,6 +296,11 @@ def warmup():
                              iparams, *vecs[:5], 0.5, 0, 2, np.zeros(2), np.zeros((2, 1), dtype=np.int64),
                              np.ones((2, 1)), 0, 0, 0.0, 1.0, 100, 0, -np.ones(3), np.zeros((2, 2)),
                              vecs[5], vecs[6], np.zeros(4, dtype=dtype), False)
+            vecs = [np.full(2, 0.5, dtype=dtype) for _ in range(8)]
+            vr_eg_block(layout, M, small, small, 1, np.zeros(2, dtype=dtype), 1, fparams, iparams,
+                        *vecs[:4], 0.5, 0, 2, np.zeros(2), np.zeros((2, 1), dtype=np.int64),
+                        np.ones((2, 1)), 0, 0, 0.0, 1.0, 100, 0, -np.ones(3), np.zeros((2, 2)), *vecs[4:],
+                        np.zeros(4, dtype=dtype), False)
             vecs = [np.full(2, 0.5, dtype=dtype) for _ in range(10)]
             forb_inner(layout, M, small, small, 1, np.zeros(2, dtype=dtype), 1, fparams, iparams,
                        vecs[0], vecs[1], 0.5, 3, *vecs[2:6], np.array([-1.0, 0.1, 0.0]), np.zeros(2),

@@ -1,6 +1,9 @@
 """Extragradient baselines: 'eg' (Korpelevich), 'eag' (extra-anchored, Yoon-Ryu), 'vr-eg'
 (loopless-SVRG extragradient, Alacaoglu-Malitsky)."""
-from ._problem import Sampler
+import numpy as np
+
+from .._lib._result import Status
+from ._problem import Sampler, run_compiled_blocks
 
 __all__ = ["eg", "eag", "vr_eg"]
 
@@ -51,6 +54,9 @@ def vr_eg(P, T):
     if T.check(w, Fw):
         return w
     sampler = Sampler(P, 1)
+    spec = P.kernel_resolvent()
+    if P.jit and P.op.kind in ("dense", "bilinear") and spec is not None:
+        return _vr_eg_numba(P, T, spec, sampler, Fw)
     while not T.exhausted():
         coin, idx, weights = sampler.next()
         u_bar = (1.0 - p) * u + p * w
@@ -64,3 +70,28 @@ def vr_eg(P, T):
         if T.step_done(u):
             break
     return u
+
+
+def _vr_eg_numba(P, T, spec, sampler, Fw):
+    from .._kernels import _minimax as kernels
+
+    code, fparams, iparams = spec
+    layout, Mt, A, At, m = P.op.kernel_layout()
+    offset = P.op.offset if P.op.offset is not None else np.zeros(P.n, dtype=P.dtype)
+    u = np.array(P.x0, copy=True)
+    w, w_checked = u.copy(), u.copy()
+    Fw = np.array(Fw, copy=True)
+    u_bar, u_hat, tmp, out = (np.zeros_like(u) for _ in range(4))
+    work = np.empty(2 * P.n, dtype=P.dtype)
+
+    def block(sampler, single, maxiter, history):
+        return kernels.vr_eg_block(
+            layout, Mt, A, At, m, offset, code, fparams, iparams, u, w, w_checked, Fw, P.step, T.nit,
+            maxiter, sampler.coins, sampler.idx, sampler.weights, sampler.pos, P.kernel_measure, P.tol,
+            P.window_floor, P.max_oracle, T.n_oracle, T.state, history, u_bar, u_hat, tmp, out, work,
+            single)
+
+    x = run_compiled_blocks(P, T, sampler, block, current=u, checked=(w, Fw), last_finite=w_checked)
+    if x is u and T.status != Status.NONFINITE and T.history and np.array_equal(u, w):
+        T.checked = (u, T.history[-1], Fw)  # ended on a snapshot: R(u) is known (as on the xp path)
+    return x

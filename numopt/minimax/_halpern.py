@@ -9,9 +9,8 @@ import math
 import numpy as np
 
 from .._lib._jit import host_kernel
-from .._lib._result import Status
 from ._extragradient import full_pass_loop
-from ._problem import SAMPLE_BLOCK, Sampler
+from ._problem import SAMPLE_BLOCK, Sampler, run_compiled_blocks
 
 __all__ = ["vr_halpern", "vr_halpern_inexact", "halpern"]
 
@@ -63,41 +62,21 @@ def _vr_halpern_numba(P, T, spec):
 
     code, fparams, iparams = spec
     layout, Mt, A, At, m = P.op.kernel_layout()
-    offset = np.zeros(P.n, dtype=P.dtype) if P.op.offset is None else P.op.offset
+    offset = P.op.offset if P.op.offset is not None else np.zeros(P.n, dtype=P.dtype)
     u0 = np.ascontiguousarray(P.x0)
     u, u_prev, u_checked = u0.copy(), u0.copy(), u0.copy()
     estimate, tmp, out = (np.zeros_like(u0) for _ in range(3))
     work = np.empty(2 * P.n, dtype=P.dtype)
-    history = np.empty((SAMPLE_BLOCK, 2))
-    sampler = Sampler(P, P.batch)
-    single = P.callback is not None
-    maxiter = min(P.maxiter, 2**62)
-    while True:
-        if sampler.pos >= SAMPLE_BLOCK:
-            sampler.refill()
-        k0 = T.nit
-        k, T.n_oracle, sampler.pos, flag, count = kernels.vr_halpern_block(
+
+    def block(sampler, single, maxiter, history):
+        return kernels.vr_halpern_block(
             layout, Mt, A, At, m, offset, code, fparams, iparams, u0, u, u_prev, u_checked, estimate,
-            P.step, k0, maxiter, sampler.coins, sampler.idx, sampler.weights, sampler.pos,
+            P.step, T.nit, maxiter, sampler.coins, sampler.idx, sampler.weights, sampler.pos,
             P.kernel_measure, P.tol, P.window_floor, P.max_oracle, T.n_oracle, T.state, history, tmp,
             out, work, single)
-        T.history.extend(history[:count, 0].tolist())
-        T.history_epochs.extend(history[:count, 1].tolist())
-        T.nit = k
-        if flag == kernels.EXHAUSTED:
-            T.exhausted()
-            return u
-        if flag == kernels.NONFINITE:
-            T.status = Status.NONFINITE
-            T.checked = (u_checked, T.history[-2] if count > 1 or len(T.history) > 1 else math.nan, None)
-            return u
-        if flag != kernels.CONTINUE:
-            T.record_flag(flag, u, T.history[-1], estimate)
-            return u
-        if single and k > k0:
-            T.nit = k - 1
-            if T.step_done(u):
-                return u
+
+    return run_compiled_blocks(P, T, Sampler(P, P.batch), block, current=u, checked=(u, estimate),
+                               last_finite=u_checked)
 
 
 def vr_halpern_inexact(P, T):

@@ -181,6 +181,40 @@ class Tracker:
         return u, R, status
 
 
+def run_compiled_blocks(P, T, sampler, block, *, current, checked, last_finite):
+    """Drive a compiled block kernel (see ``vr_halpern_block``) and apply its flags to the tracker.
+
+    ``checked = (point, F(point))`` are the buffers of the last residual evaluation, ``last_finite``
+    the copy kept for a NaN/Inf exit; returns the iterate the method ends with.
+    """
+    from .._kernels import _minimax as kernels
+
+    history = np.empty((SAMPLE_BLOCK, 2))
+    single = P.callback is not None
+    maxiter = min(P.maxiter, 2**62)
+    while True:
+        if sampler.pos >= SAMPLE_BLOCK:
+            sampler.refill()
+        k0 = T.nit
+        T.nit, T.n_oracle, sampler.pos, flag, count = block(sampler, single, maxiter, history)
+        T.history.extend(history[:count, 0].tolist())
+        T.history_epochs.extend(history[:count, 1].tolist())
+        if flag == kernels.EXHAUSTED:
+            T.exhausted()
+            return current
+        if flag == kernels.NONFINITE:
+            T.status = Status.NONFINITE
+            T.checked = (last_finite, T.history[-2] if len(T.history) > 1 else math.nan, None)
+            return current
+        if flag != kernels.CONTINUE:
+            T.record_flag(flag, checked[0], T.history[-1], checked[1])
+            return checked[0]
+        if single and T.nit > k0:
+            T.nit -= 1
+            if T.step_done(current):
+                return current
+
+
 _FLAG_STATUS = {1: Status.SUCCESS, 2: Status.BREAKDOWN, 3: Status.BREAKDOWN}
 _REASONS = {2: "Diverging: the residual exceeded 1e3 times its first value (F may be non-monotone "
                "or the step too large).",
