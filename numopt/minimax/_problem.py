@@ -40,8 +40,16 @@ class Problem:
     def n(self):
         return self.op.n
 
+    def __post_init__(self):
+        spec = self.kernel_resolvent() if self.jit and self.resolvent is not None else None
+        self._compiled_J = None if spec is None else _compiled_resolvent(*spec, self.op.dim, self.dtype)
+
     def J(self, w, step):
-        return w if self.resolvent is None else self.resolvent(w, step)
+        if self.resolvent is None:
+            return w
+        if self._compiled_J is not None:
+            return self._compiled_J(w, step)
+        return self.resolvent(w, step)
 
     def residual(self, u, Fu):
         """``R(u) = ||u - J_G(u - F(u))||`` with unit step (``||F(u)||`` when ``G = 0``)."""
@@ -56,6 +64,20 @@ class Problem:
             return None
         fparams, iparams = self.resolvent.params(self.op.dim)
         return code, fparams, iparams
+
+
+def _compiled_resolvent(code, fparams, iparams, dim, dtype):
+    """The built-in resolvent as a numba kernel call (NumPy inputs): ``(w, step) -> J_{step G}(w)``."""
+    from .._kernels._proj import apply_resolvent
+
+    work = np.empty(2 * dim, dtype=dtype)
+
+    def resolvent(w, step):
+        out = np.empty_like(w)
+        apply_resolvent(code, w, float(step), fparams, iparams, out, work)
+        return out
+
+    return resolvent
 
 
 class Sampler:
@@ -218,7 +240,8 @@ def run_compiled_blocks(P, T, sampler, block, *, current, checked, last_finite):
 _FLAG_STATUS = {1: Status.SUCCESS, 2: Status.BREAKDOWN, 3: Status.BREAKDOWN}
 _REASONS = {2: "Diverging: the residual exceeded 1e3 times its first value (F may be non-monotone "
                "or the step too large).",
-            3: "Stalled: the residual did not halve within max(window, 3 x epochs so far) epochs "
+            3: "Stalled: the residual did not halve within max(200, 20% of the budget, "
+               "10 x epochs at its last halving) epochs "
                "(for 'vr-halpern', F may not be cocoercive)."}
 
 
