@@ -12,6 +12,7 @@ import argparse
 import time
 
 import numpy as np
+import scipy.sparse.linalg
 
 import numopt
 from numopt._lib._jit import warmup
@@ -59,7 +60,8 @@ def main(argv=None):
     rows = []
     for n, budget, seeds, with_eag in configs:
         A = policeman_burglar(n)
-        step_f, step_2 = 5 / np.linalg.norm(A), 5 / np.linalg.norm(A, 2)
+        sigma_max = scipy.sparse.linalg.svds(A, k=1, return_singular_vectors=False)[0]  # ||A||_2
+        step_f, step_2 = 5 / np.linalg.norm(A), 5 / sigma_max
         runs = {"numopt vr-halpern": [run_numopt(A, "vr-halpern", step_f, budget, s) for s in seeds]}
         if with_eag:
             runs["numopt eag"] = [run_numopt(A, "eag", step_2, budget, 0)]

@@ -285,6 +285,10 @@ def test_bad_operator():
         FiniteSumOperator(lambda u, i: u[None] * 0, 3, 2, component_lipschitz=[0.0, 0.0, 0.0])
     with pytest.raises(ValueError, match="`component_lipschitz`"):
         FiniteSumOperator(lambda u, i: u[None] * 0, 3, 2, component_lipschitz=[1.0, 1.0])
+    with pytest.raises(ValueError, match="`component_lipschitz`"):
+        FiniteSumOperator(lambda u, i: u[None] * 0, 3, 2, component_lipschitz=[1.0, np.nan, 1.0])
+    with pytest.raises(ValueError, match="`sampling`"):
+        FiniteSumOperator(lambda u, i: u[None] * 0, 3, 2, sampling="importance")
 
 
 def test_step_above_stability_bound():

@@ -125,6 +125,25 @@ def vr_halpern_probability(k, sqrt_n):
 
 
 @kernel
+def full_pass_check(layout, Mt, A, At, m, offset, rcode, fparams, iparams, point, F_point, checked,
+                    stop_measure, tol, window_floor, n_oracle, state, history, nhist, tmp, out, work):
+    """``F_point = F(point)``, its residual into ``history[nhist]`` and the monitor's flag.
+
+    ``checked`` receives a copy of ``point`` when the run goes on (the last finite checked iterate).
+    """
+    n = point.shape[0]
+    linear_full(layout, Mt, A, At, m, offset, point, F_point)
+    res = natural_residual(rcode, fparams, iparams, point, F_point, tmp, out, work)
+    measure = bilinear_gap(m, F_point) if stop_measure == 1 else res
+    history[nhist, 0] = res
+    history[nhist, 1] = n_oracle / n
+    flag = monitor_update(state, res, measure, n_oracle / n, tol, window_floor)
+    if flag == 0:
+        checked[:] = point
+    return flag
+
+
+@kernel
 def vr_halpern_block(layout, Mt, A, At, m, offset, rcode, fparams, iparams, u0, u, u_prev, u_checked,
                      Ft, eta, k, maxiter, coins, idx, weights, pos, stop_measure, tol, window_floor,
                      max_oracle, n_oracle, state, history, tmp, out, work, single):
@@ -141,17 +160,13 @@ def vr_halpern_block(layout, Mt, A, At, m, offset, rcode, fparams, iparams, u0, 
         if n_oracle >= max_oracle or k >= maxiter:
             return k, n_oracle, pos, 5, nhist
         if coins[pos] < vr_halpern_probability(k, sqrt_n):
-            linear_full(layout, Mt, A, At, m, offset, u, Ft)
             n_oracle += n
-            res = natural_residual(rcode, fparams, iparams, u, Ft, tmp, out, work)
-            measure = bilinear_gap(m, Ft) if stop_measure == 1 else res
-            history[nhist, 0] = res
-            history[nhist, 1] = n_oracle / n
+            flag = full_pass_check(layout, Mt, A, At, m, offset, rcode, fparams, iparams, u, Ft,
+                                   u_checked, stop_measure, tol, window_floor, n_oracle, state, history,
+                                   nhist, tmp, out, work)
             nhist += 1
-            flag = monitor_update(state, res, measure, n_oracle / n, tol, window_floor)
             if flag != 0:
                 return k, n_oracle, pos + 1, flag, nhist
-            u_checked[:] = u
         else:
             linear_diff_add(layout, Mt, A, At, m, idx[pos], weights[pos], u, u_prev, Ft)
             n_oracle += 2 * idx.shape[1]
@@ -193,17 +208,13 @@ def vr_eg_block(layout, Mt, A, At, m, offset, rcode, fparams, iparams, u, w, w_c
         apply_resolvent(rcode, tmp, gamma, fparams, iparams, u, work)
         if coins[pos] < p:
             w[:] = u
-            linear_full(layout, Mt, A, At, m, offset, w, Fw)
             n_oracle += n
-            res = natural_residual(rcode, fparams, iparams, w, Fw, tmp, out, work)
-            measure = bilinear_gap(m, Fw) if stop_measure == 1 else res
-            history[nhist, 0] = res
-            history[nhist, 1] = n_oracle / n
+            flag = full_pass_check(layout, Mt, A, At, m, offset, rcode, fparams, iparams, w, Fw,
+                                   w_checked, stop_measure, tol, window_floor, n_oracle, state, history,
+                                   nhist, tmp, out, work)
             nhist += 1
-            flag = monitor_update(state, res, measure, n_oracle / n, tol, window_floor)
             if flag != 0:
                 return k, n_oracle, pos + 1, flag, nhist
-            w_checked[:] = w
         k += 1
         pos += 1
         if single:

@@ -277,7 +277,7 @@ def _check_sampling(sampling, constants_known):
     if sampling not in ("uniform", "importance"):
         raise ValueError(f"`sampling` must be 'uniform' or 'importance'; got {sampling!r}")
     if sampling == "importance" and constants_known is None:
-        raise ValueError("`sampling='importance'` needs `component_lipschitz`")
+        raise ValueError("`sampling`='importance' needs `component_lipschitz` (got None)")
     return sampling
 
 
