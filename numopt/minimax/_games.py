@@ -1,8 +1,6 @@
 """``solve_matrix_game``: mixed Nash equilibrium of a two-player zero-sum matrix game."""
 import math
 
-import numpy as np
-
 from .._lib._array_api import array_namespace, result_dtype
 from .._lib._capabilities import capabilities
 from .._lib._jit import use_jit
