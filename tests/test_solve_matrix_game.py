@@ -155,3 +155,10 @@ def test_compiled_paths_keep_dtype_and_stop_on_callback(method, dtype, jit):
 
     res = solve_matrix_game(A, method=method, max_epochs=50, seed=0, tol=1e-6, callback=stop_at_two)
     assert res.status == Status.CALLBACK and res.nit == 2 and not res.success
+
+
+@pytest.mark.parametrize("method", ["vr-halpern-inexact", "eg"])
+def test_zero_game(method):
+    # Every strategy pair is an equilibrium of A = 0: the uniform start is returned, gap 0.
+    res = solve_matrix_game(np.zeros((3, 2)), method=method)
+    assert res.success and res.gap == 0.0 and res.value == 0.0

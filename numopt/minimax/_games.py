@@ -95,7 +95,7 @@ def solve_matrix_game(A, *, method="vr-halpern-inexact", tol=1e-6, step=None, ba
         L = op.operator_norm()
         notes.append("L_F = ||A||_2 estimated by 30 power iterations (x1.05).")
     if step is None:
-        step = default_step(L, N)
+        step = default_step(L, N) if L > 0 else 1.0  # A = 0: every strategy pair is optimal
     x0 = xp.concat([xp.full(m, 1.0 / m, dtype=dtype, device=device),
                     xp.full(n, 1.0 / n, dtype=dtype, device=device)])
 

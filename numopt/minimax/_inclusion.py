@@ -172,7 +172,7 @@ def solve_monotone_inclusion(operator, x0, *, resolvent=None, method="vr-halpern
                        step, math.nan, [], [], return_history)
     q, L, notes = _constants(op, method, constant_kind, lipschitz, step, setup)
     if step is None:
-        step = default_step(L, op.n)
+        step = default_step(L, op.n) if L > 0 else 1.0  # L = 0: F is constant, any step is stable
     elif method in STABILITY_BOUND and L is not None and _is_known(op, lipschitz, constant_kind) \
             and step > 2.0 / L:
         raise ValueError(f"`step` must be <= 2/L = {2.0 / L:.6g} for method={method!r} (L known); "
