@@ -20,10 +20,15 @@ from .linalg import solve_sor as solve_sor
 from .linalg import train_dcdm as train_dcdm
 from .ot import solve_ot as solve_ot
 from .problems import poisson_matrix as poisson_matrix
+from . import prox as prox
+from .minimax import FiniteSumOperator as FiniteSumOperator
+from .minimax import solve_matrix_game as solve_matrix_game
+from .minimax import solve_monotone_inclusion as solve_monotone_inclusion
 
 __all__ = [
     "LinearSolveResult", "NumoptWarning", "OTResult", "OptimizeResult", "Result", "SequenceResult",
     "Status", "poisson_matrix", "show_backends", "solve_pcg", "solve_sor",
     "solve_ot",
     "DCDMModel", "solve_dcdm", "train_dcdm",
+    "FiniteSumOperator", "prox", "solve_matrix_game", "solve_monotone_inclusion",
 ]

@@ -14,6 +14,7 @@ DEMO_ROWS = (
     "numopt.linalg._demo:rows",
     "numopt.ot._demo:rows",
     "numopt.linalg._dcdm._demo:rows",
+    "numopt.minimax._demo:rows",
 )
 
 

@@ -76,8 +76,25 @@ def _dcdm_args(xp, device, dtype):
     return (A, b), {"grid_shape": (8, 8), "rtol": 1e-5}
 
 
+def _inclusion_args(xp, device, dtype):
+    import numpy as np
+
+    from .minimax import FiniteSumOperator
+
+    M = np.array([[1.0, 2.0, 0.0], [-2.0, 1.0, 1.0], [0.0, -1.0, 1.0]], dtype=dtype)  # I + skew
+    op = FiniteSumOperator.linear(xp.asarray(M, device=device))
+    return (op, xp.asarray(np.ones(3, dtype=dtype), device=device)), {"method": "eg", "tol": 1e-4}
+
+
+def _game_args(xp, device, dtype):
+    import numpy as np
+
+    A = np.array([[0.0, 1.0, -1.0], [-1.0, 0.0, 1.0], [1.0, -1.0, 0.0], [0.2, 0.1, -0.3]], dtype=dtype)
+    return (xp.asarray(A, device=device),), {"method": "eg", "tol": 1e-4}
+
+
 def _build():
-    from . import linalg, ot
+    from . import linalg, minimax, ot
     from ._lib._optional import has_module
 
     solvers = {
@@ -87,6 +104,10 @@ def _build():
         **{f"solve_ot({m})": SolverCase(ot.solve_ot, _ot_args(m), output="plan",
                                         fields=("cost", "f", "g", "marginal_error", "n_sinkhorn"))
            for m in ("sns", "sinkhorn-log", "sinkhorn")},
+        "solve_monotone_inclusion": SolverCase(minimax.solve_monotone_inclusion, _inclusion_args,
+                                               fields=("residual", "n_oracle", "epochs")),
+        "solve_matrix_game": SolverCase(minimax.solve_matrix_game, _game_args,
+                                        fields=("y", "gap", "value", "residual", "n_oracle")),
     }
     if has_module("torch"):  # the optional `deep` extra
         solvers["solve_dcdm"] = SolverCase(linalg.solve_dcdm, _dcdm_args, backends=("numpy", "cupy"),

@@ -20,6 +20,8 @@ KERNEL_MODULES = (
     "numopt._kernels._sor",
     "numopt._kernels._krylov",
     "numopt._kernels._sinkhorn",
+    "numopt._kernels._proj",
+    "numopt._kernels._minimax",
 )
 
 

@@ -10,6 +10,11 @@ from ._ot import ot_digit_images as ot_digit_images
 from ._ot import ot_point_clouds as ot_point_clouds
 from ._ot import ot_random_assignment as ot_random_assignment
 from ._ot import wasserstein_1d as wasserstein_1d
+from ._minimax import InclusionProblem as InclusionProblem
+from ._minimax import bilinear_qp as bilinear_qp
+from ._minimax import bilinear_saddle as bilinear_saddle
+from ._minimax import policeman_burglar as policeman_burglar
+from ._minimax import robust_logistic_saddle as robust_logistic_saddle
 from ._poisson import poisson_matrix as poisson_matrix
 
 __all__ = [
@@ -19,4 +24,6 @@ __all__ = [
     # optimal transport
     "OTInstance", "ot_densities_1d", "ot_digit_images", "ot_point_clouds", "ot_random_assignment",
     "wasserstein_1d",
+    # monotone inclusions and min-max
+    "InclusionProblem", "bilinear_qp", "bilinear_saddle", "policeman_burglar", "robust_logistic_saddle",
 ]
