@@ -59,13 +59,24 @@ def _pcg_args(xp, device, dtype):
     return (A, b), {"preconditioner": "jacobi", "rtol": 1e-5}
 
 
+def _sketched_newton_args(xp, device, dtype):
+    from .problems import hock_schittkowski
+
+    p = hock_schittkowski(77)
+    return (p.fun, p.x0.astype(dtype)), {"jac": p.jac, "hess": p.hess, "constraints": p.constraints,
+                                         "sketch": "block-kaczmarz", "seed": 0, "tol": 1e-5}
+
+
 def _build():
-    from . import linalg
+    from . import linalg, optimize
 
     return {
         "solve_sor": SolverCase(linalg.solve_sor, _sor_args, fields=("residual", "nmatvec")),
         "solve_sor(symmetric)": SolverCase(linalg.solve_sor, _ssor_args, fields=("residual",)),
         "solve_pcg": SolverCase(linalg.solve_pcg, _pcg_args, fields=("residual", "nmatvec")),
+        "minimize_sketched_newton": SolverCase(
+            optimize.minimize_sketched_newton, _sketched_newton_args, backends=("numpy",),
+            fields=("lam", "kkt_residual", "constr_violation", "n_inner", "merit_params", "nmatvec")),
     }
 
 
