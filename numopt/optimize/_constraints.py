@@ -123,14 +123,14 @@ def check_linear_consistency(constraints, max_dense=250_000):
     """Raise ``ValueError`` for rank-deficient or inconsistent linear constraints (small ones).
 
     Tested with ``rank [A | b] > rank A`` (inconsistent) and ``rank A < rows`` (redundant) on the
-    stacked linear pieces when they fit densely in ``max_dense`` entries; larger ones are caught by
-    the LICQ test at ``x0``.
+    stacked linear pieces when they are dense with at most ``max_dense`` entries; larger or sparse
+    ones are caught by the LICQ test at ``x0`` (full row rank implies consistency).
     """
     parts = constraints.linear_parts()
     if not parts:
         return
     A = [p[1][0] for p in parts]
-    if sum(a.shape[0] * a.shape[1] for a in A) > max_dense:
+    if sum(a.shape[0] * a.shape[1] for a in A) > max_dense or any(sp.issparse(a) for a in A):
         return
     A = np.vstack([a.toarray() if sp.issparse(a) else a for a in A])
     rhs = np.concatenate([p[1][1] for p in parts])

@@ -28,6 +28,7 @@ RH_TOL = 1e-6           # reduced Hessian lambda_min(Z'HZ) below this -> shift B
 LICQ_TOL = 1e-10        # lambda_min(G G') <= LICQ_TOL * max(1, ||G||_2^2) -> LICQ fails
 DELTA_MIN = {"theory": 1e-6, "practical": 1e-10}
 DENSE_EIG_LIMIT = 2000  # m (LICQ) and n (reduced Hessian) up to which dense eigenvalues are used
+SPARSE_DENSE_LIMIT = 200  # ... for sparse G / H (larger sparse ones use the sparse tests)
 HUTCHINSON_PROBES = 10
 
 
@@ -138,7 +139,7 @@ def _fro(A, rng=None):
 def _licq(G, *, value):
     """LICQ test ``lambda_min(G G') > LICQ_TOL * max(1, lambda_max(G G'))``; returns ``(ok, xi_G)``.
 
-    ``m <= 2000``: dense eigenvalues.  Larger ``m``: ``lambda_max`` bounded by Gershgorin, and
+    ``m <= 2000`` (sparse ``G``: 200): dense eigenvalues.  Else ``lambda_max`` is bounded by Gershgorin, and
     ``G G' - tau I`` tested by a sparse Cholesky factorisation (scikit-sparse) unless the value
     ``xi_G = lambda_min`` is needed (``value=True``, theory mode) or CHOLMOD is missing, in which case
     shift-invert Lanczos at 0 computes it (``xi_G`` is None when not computed).
@@ -147,7 +148,7 @@ def _licq(G, *, value):
     grows with ``m`` and flagged the well-posed PDE problem at N = 128 (``||G||_F^2 = 5.7e12``).
     """
     GGt = G @ G.T
-    if G.shape[0] <= DENSE_EIG_LIMIT:
+    if G.shape[0] <= (SPARSE_DENSE_LIMIT if sp.issparse(G) else DENSE_EIG_LIMIT):
         eigs = sla.eigvalsh(GGt.toarray() if sp.issparse(GGt) else GGt)
         return bool(eigs[0] > LICQ_TOL * max(1.0, eigs[-1])), float(eigs[0])
     GGt = sp.csc_array(GGt)
@@ -417,10 +418,18 @@ class _Breakdown(Exception):
     """A failure of the current iteration with its message (status 3)."""
 
 
+def _dense_limit(point):
+    """Largest ``n`` for the dense reduced-Hessian test: 2000, or 200 if ``H`` or ``G`` is sparse."""
+    return SPARSE_DENSE_LIMIT if sp.issparse(point.H) or sp.issparse(point.G) else DENSE_EIG_LIMIT
+
+
 def _initial_shift(point, options):
-    """``t = xi_B + ||H||_F`` if ``lambda_min(Z'HZ) < RH_TOL`` (``m < n <= 2000``), else 0."""
+    """``t = xi_B + ||H||_F`` if ``lambda_min(Z'HZ) < RH_TOL`` (``m < n <= _dense_limit``), else 0.
+
+    Larger ``n`` use the inertia-free test after the solve (:func:`_low_curvature`).
+    """
     n, m = point.x.size, point.c.size
-    if m < n <= DENSE_EIG_LIMIT and _reduced_hessian_min(point.H, point.G) < RH_TOL:
+    if m < n <= _dense_limit(point) and _reduced_hessian_min(point.H, point.G) < RH_TOL:
         return options["xi_B"] + _fro(point.H, options["rng"])
     return 0.0
 
@@ -431,7 +440,7 @@ def _newton_direction(point, xi_G, state, options, counters):
     b = -np.concatenate([point.gL, point.c])
     bnorm = float(np.linalg.norm(b))
     shift = _initial_shift(point, options)
-    inertia_checked = n <= DENSE_EIG_LIMIT or point.c.size == n
+    inertia_checked = n <= _dense_limit(point) or point.c.size == n
     pieces = _descent_pieces(point)
     delta_min = DELTA_MIN[options["accuracy"]]
     while True:  # at most twice: a re-solve with a shifted H (singular K or negative curvature)
@@ -444,7 +453,7 @@ def _newton_direction(point, xi_G, state, options, counters):
         norm = _inner_pass(system, z, r, acc, bnorm, state, options, counters)
         dx = z[:n]
         if shift == 0.0 and (not math.isfinite(norm) or not inertia_checked and _low_curvature(
-                point.H, dx, options["rng"])):
+                point, pieces[1], dx)):
             shift = options["xi_B"] + _fro(point.H, options["rng"])
             inertia_checked = True
             continue
@@ -468,9 +477,18 @@ def _newton_direction(point, xi_G, state, options, counters):
         _inner_pass(system, z, r, acc, bnorm, state, options, counters)  # warm start from (z, r)
 
 
-def _low_curvature(H, dx, rng):
-    """Inertia-free test ``dx'H dx < 1e-8 max(1, ||H||_F) ||dx||^2``."""
-    return float(dx @ (H @ dx)) < 1e-8 * max(1.0, _fro(H, rng)) * float(dx @ dx)
+def _low_curvature(point, HgL, dx):
+    """Inertia-free test ``dx'H dx < 1e-8 max(1, ||H||) ||dx||^2``.
+
+    ``||H||`` is ``||H||_F`` for a matrix; for a ``LinearOperator`` the free lower bound
+    ``||H gL|| / ||gL||`` of ``||H||_2`` (a Hutchinson estimate would cost 10 products per iteration).
+    """
+    H = point.H
+    if isinstance(H, LinearOperator):
+        scale = float(np.linalg.norm(HgL)) / max(float(np.linalg.norm(point.gL)), np.finfo(float).tiny)
+    else:
+        scale = _fro(H)
+    return float(dx @ (H @ dx)) < 1e-8 * max(1.0, scale) * float(dx @ dx)
 
 
 def _inner_pass(system, z, r, acc, bnorm, state, options, counters):

@@ -31,7 +31,7 @@ def constrained_logistic(Z=None, y=None, *, n_samples=1000, n_features=50, n_lin
     Returns
     -------
     ConstrainedProblem
-        ``f_star`` is NaN (not known in closed form).
+        ``f_star`` is NaN (not known in closed form); ``objective_hess(x)`` is the Hessian of ``f``.
     """
     from scipy.sparse.linalg import LinearOperator
     from scipy.special import expit
@@ -74,4 +74,4 @@ def constrained_logistic(Z=None, y=None, *, n_samples=1000, n_features=50, n_lin
                    "jac": lambda x: np.vstack([A, 2 * x])}
     return ConstrainedProblem(name=f"constrained logistic {n_s}x{d}", fun=fun, jac=jac, hess=hess,
                               constraints=constraints, x0=np.ones(d), lam0=np.ones(n_linear + 1),
-                              f_star=np.nan)
+                              f_star=np.nan, objective_hess=lambda x: hess(x, np.zeros(n_linear + 1)))
