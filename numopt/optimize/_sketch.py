@@ -88,11 +88,9 @@ class KKTSystem:
         return self._csr
 
     def row_norms2(self):
+        """``||K_i||^2`` per row (explicit ``K`` only: the compiled Kaczmarz path)."""
         if self._rownorm2 is None:
-            if self.is_operator:
-                self._rownorm2 = np.array([np.dot(row, row) for row in
-                                           (self.rows([i])[0] for i in range(self.N))])
-            elif sp.issparse(self.K):
+            if sp.issparse(self.K):
                 self._rownorm2 = np.asarray(self.K.multiply(self.K).sum(axis=1)).ravel()
             else:
                 self._rownorm2 = np.einsum("ij,ij->i", self.K, self.K)
