@@ -28,6 +28,11 @@ import numopt  # noqa: E402
 from numopt.problems import HS_PROBLEMS, constrained_logistic, hock_schittkowski, pde_control  # noqa: E402
 
 
+# Degenerate HS26/HS46: block-kaczmarz needs 49M / 99M+ sketch steps (25.8 s, 502 outer its /
+# 58 s, maxiter reached) -- measured once with this script; skipped to keep the run short.
+BK_SKIPPED = (26, 46)
+
+
 def kkt_certificate(p, x):
     """``||(g + G' lam_ls, c)||`` with ``lam_ls = argmin ||g + G' lam||``."""
     g = p.jac(x)
@@ -177,10 +182,11 @@ def main():
     for number in sorted(HS_PROBLEMS):
         p = hock_schittkowski(number)
         ch = hs_constraint_hess(number)
-        solvers = [("numopt exact", lambda p=p: run_numopt(p, "exact")),
-                   ("numopt block-kaczmarz", lambda p=p: run_numopt(p, "block-kaczmarz")),
-                   ("SLSQP", lambda p=p: run_slsqp(p)),
-                   ("trust-constr", lambda p=p, ch=ch: run_trust_constr(p, ch))]
+        solvers = [("numopt exact", lambda p=p: run_numopt(p, "exact"))]
+        if number not in BK_SKIPPED:
+            solvers.append(("numopt block-kaczmarz", lambda p=p: run_numopt(p, "block-kaczmarz")))
+        solvers += [("SLSQP", lambda p=p: run_slsqp(p)),
+                    ("trust-constr", lambda p=p, ch=ch: run_trust_constr(p, ch))]
         if have_ipopt:
             solvers.append(("Ipopt", lambda p=p, ch=ch: run_ipopt(p, ch)))
         rows += compare(p, solvers, args.repeat)
