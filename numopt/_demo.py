@@ -15,6 +15,7 @@ DEMO_ROWS = (
     "numopt.ot._demo:rows",
     "numopt.linalg._dcdm._demo:rows",
     "numopt.minimax._demo:rows",
+    "numopt.optimize._demo:rows",
 )
 
 

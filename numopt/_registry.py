@@ -93,8 +93,16 @@ def _game_args(xp, device, dtype):
     return (xp.asarray(A, device=device),), {"method": "eg", "tol": 1e-4}
 
 
+def _sketched_newton_args(xp, device, dtype):
+    from .problems import hock_schittkowski
+
+    p = hock_schittkowski(77)
+    return (p.fun, p.x0.astype(dtype)), {"jac": p.jac, "hess": p.hess, "constraints": p.constraints,
+                                         "sketch": "block-kaczmarz", "seed": 0, "tol": 1e-5}
+
+
 def _build():
-    from . import linalg, minimax, ot
+    from . import linalg, minimax, optimize, ot
     from ._lib._optional import has_module
 
     solvers = {
@@ -108,6 +116,9 @@ def _build():
                                                fields=("residual", "n_oracle", "epochs")),
         "solve_matrix_game": SolverCase(minimax.solve_matrix_game, _game_args,
                                         fields=("y", "gap", "value", "residual", "n_oracle")),
+        "minimize_sketched_newton": SolverCase(
+            optimize.minimize_sketched_newton, _sketched_newton_args, backends=("numpy",),
+            fields=("lam", "kkt_residual", "constr_violation", "n_inner", "merit_params", "nmatvec")),
     }
     if has_module("torch"):  # the optional `deep` extra
         solvers["solve_dcdm"] = SolverCase(linalg.solve_dcdm, _dcdm_args, backends=("numpy", "cupy"),

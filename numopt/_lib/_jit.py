@@ -22,6 +22,7 @@ KERNEL_MODULES = (
     "numopt._kernels._sinkhorn",
     "numopt._kernels._proj",
     "numopt._kernels._minimax",
+    "numopt._kernels._sketch",
 )
 
 

@@ -1,20 +1,25 @@
 """Problem gallery shared by tests, examples, the demo and the benchmarks."""
+from ._constrained_logistic import constrained_logistic as constrained_logistic
 from ._grid_poisson import obstacle_mask as obstacle_mask
 from ._grid_poisson import poisson_masked as poisson_masked
 from ._grid_poisson import poisson_variable_coefficient as poisson_variable_coefficient
 from ._grid_poisson import random_field as random_field
 from ._grid_poisson import smooth_source as smooth_source
+from ._hock_schittkowski import ConstrainedProblem as ConstrainedProblem
+from ._hock_schittkowski import HS_PROBLEMS as HS_PROBLEMS
+from ._hock_schittkowski import hock_schittkowski as hock_schittkowski
+from ._minimax import InclusionProblem as InclusionProblem
+from ._minimax import bilinear_qp as bilinear_qp
+from ._minimax import bilinear_saddle as bilinear_saddle
+from ._minimax import policeman_burglar as policeman_burglar
+from ._minimax import robust_logistic_saddle as robust_logistic_saddle
 from ._ot import OTInstance as OTInstance
 from ._ot import ot_densities_1d as ot_densities_1d
 from ._ot import ot_digit_images as ot_digit_images
 from ._ot import ot_point_clouds as ot_point_clouds
 from ._ot import ot_random_assignment as ot_random_assignment
 from ._ot import wasserstein_1d as wasserstein_1d
-from ._minimax import InclusionProblem as InclusionProblem
-from ._minimax import bilinear_qp as bilinear_qp
-from ._minimax import bilinear_saddle as bilinear_saddle
-from ._minimax import policeman_burglar as policeman_burglar
-from ._minimax import robust_logistic_saddle as robust_logistic_saddle
+from ._pde_control import pde_control as pde_control
 from ._poisson import poisson_matrix as poisson_matrix
 
 __all__ = [
@@ -26,4 +31,7 @@ __all__ = [
     "wasserstein_1d",
     # monotone inclusions and min-max
     "InclusionProblem", "bilinear_qp", "bilinear_saddle", "policeman_burglar", "robust_logistic_saddle",
+    # constrained optimization
+    "ConstrainedProblem", "HS_PROBLEMS", "hock_schittkowski", "pde_control",
+    "constrained_logistic",
 ]

@@ -1,0 +1,144 @@
+"""Equality constraints in scipy's forms, stacked into one ``c(x)`` (m,) and Jacobian ``G(x)`` (m, n).
+
+Accepted: ``{'type': 'eq', 'fun': c, 'jac': J[, 'args': ()]}``, a list of such dicts,
+``scipy.optimize.NonlinearConstraint`` (``c = fun(x) - lb``) and ``scipy.optimize.LinearConstraint``
+(``c = A x - lb``, ``G = A``), each with ``lb == ub``.  Pieces are stacked in the given order.
+"""
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+__all__ = ["EqualityConstraints", "as_equality_constraints"]
+
+
+@dataclass(frozen=True)
+class _Piece:
+    name: str
+    fun: object     # x -> (size,)
+    jac: object     # x -> (size, n)
+    size: int
+    linear: object = None  # (A, rhs) for a LinearConstraint
+
+
+@dataclass(frozen=True)
+class EqualityConstraints:
+    """``c(x)`` and its Jacobian ``G(x)`` from the stacked pieces (names used in error messages)."""
+
+    pieces: tuple
+    m: int
+
+    def fun(self, x):
+        return np.concatenate([_as_vector(p.fun(x)) for p in self.pieces])
+
+    def jac(self, x):
+        blocks = [p.jac(x) for p in self.pieces]
+        if any(sp.issparse(b) for b in blocks):
+            return sp.csr_array(sp.vstack([sp.csr_array(b) if sp.issparse(b) else np.atleast_2d(b)
+                                           for b in blocks]))
+        return np.vstack([np.atleast_2d(np.asarray(b, dtype=float)) for b in blocks])
+
+    def linear_parts(self):
+        return [(p.name, p.linear) for p in self.pieces if p.linear is not None]
+
+
+def _as_vector(value):
+    return np.atleast_1d(np.asarray(value, dtype=float)).ravel()
+
+
+def _check_callable(obj, name):
+    if not callable(obj):
+        raise TypeError(f"`{name}` must be callable; got {type(obj).__name__}")
+
+
+def _equal_bounds(lb, ub, name):
+    lb, ub = np.atleast_1d(np.asarray(lb, dtype=float)), np.atleast_1d(np.asarray(ub, dtype=float))
+    lb, ub = np.broadcast_arrays(lb, ub)
+    if not np.array_equal(lb, ub):
+        raise ValueError(f"`{name}` must be an equality constraint (lb == ub); got lb={lb} and ub={ub}: "
+                         "inequality constraints are not supported")
+    if not np.all(np.isfinite(lb)):
+        raise ValueError(f"`{name}` bounds must be finite; got lb={lb}")
+    return lb.copy()
+
+
+def _dict_piece(con, name, x0):
+    if con.get("type") != "eq":
+        raise ValueError(f"`{name}['type']` must be 'eq' (only equality constraints are supported); "
+                         f"got {con.get('type')!r}")
+    for key in ("fun", "jac"):
+        if key not in con:
+            raise ValueError(f"`{name}` needs the key {key!r} (an exact Jacobian is required)")
+        _check_callable(con[key], f"{name}['{key}']")
+    args = tuple(con.get("args", ()))
+    fun, jac = con["fun"], con["jac"]
+    size = _as_vector(fun(x0, *args)).size
+    return _Piece(name, lambda x: fun(x, *args), lambda x: jac(x, *args), size)
+
+
+def _nonlinear_piece(con, name, x0):
+    _check_callable(con.fun, f"{name}.fun")
+    _check_callable(con.jac, f"{name}.jac")
+    size = _as_vector(con.fun(x0)).size
+    lb = np.broadcast_to(_equal_bounds(con.lb, con.ub, name), (size,)).copy()
+    fun, jac = con.fun, con.jac
+    return _Piece(name, lambda x: _as_vector(fun(x)) - lb, jac, size)
+
+
+def _linear_piece(con, name, n):
+    A = con.A
+    A = sp.csr_array(A, dtype=float) if sp.issparse(A) else np.atleast_2d(np.asarray(A, dtype=float))
+    if A.ndim != 2 or A.shape[1] != n:
+        raise ValueError(f"`{name}.A` must have shape (k, {n}); got {A.shape}")
+    lb = np.broadcast_to(_equal_bounds(con.lb, con.ub, name), (A.shape[0],)).copy()
+    return _Piece(name, lambda x: A @ x - lb, lambda x: A, A.shape[0], linear=(A, lb))
+
+
+def as_equality_constraints(constraints, x0):
+    """Normalise ``constraints`` (see the module docstring) evaluated once at ``x0``."""
+    from scipy.optimize import LinearConstraint, NonlinearConstraint
+
+    if constraints is None:
+        raise ValueError("`constraints` must give at least one equality constraint; got None")
+    items = list(constraints) if isinstance(constraints, (list, tuple)) else [constraints]
+    if not items:
+        raise ValueError("`constraints` must give at least one equality constraint; got an empty list")
+    pieces = []
+    for k, con in enumerate(items):
+        name = "constraints" if len(items) == 1 and not isinstance(constraints, (list, tuple)) \
+            else f"constraints[{k}]"
+        if isinstance(con, dict):
+            pieces.append(_dict_piece(con, name, x0))
+        elif isinstance(con, NonlinearConstraint):
+            pieces.append(_nonlinear_piece(con, name, x0))
+        elif isinstance(con, LinearConstraint):
+            pieces.append(_linear_piece(con, name, x0.size))
+        else:
+            raise TypeError(f"`{name}` must be a dict, NonlinearConstraint or LinearConstraint; "
+                            f"got {type(con).__name__}")
+    return EqualityConstraints(tuple(pieces), sum(p.size for p in pieces))
+
+
+def check_linear_consistency(constraints, max_dense=250_000):
+    """Raise ``ValueError`` for rank-deficient or inconsistent linear constraints (small ones).
+
+    Tested with ``rank [A | b] > rank A`` (inconsistent) and ``rank A < rows`` (redundant) on the
+    stacked linear pieces when they are dense with at most ``max_dense`` entries; larger or sparse
+    ones are caught by the LICQ test at ``x0`` (full row rank implies consistency).
+    """
+    parts = constraints.linear_parts()
+    if not parts:
+        return
+    A = [p[1][0] for p in parts]
+    if sum(a.shape[0] * a.shape[1] for a in A) > max_dense or any(sp.issparse(a) for a in A):
+        return
+    A = np.vstack([a.toarray() if sp.issparse(a) else a for a in A])
+    rhs = np.concatenate([p[1][1] for p in parts])
+    rank = np.linalg.matrix_rank(A)
+    names = ", ".join(p[0] for p in parts)
+    if np.linalg.matrix_rank(np.column_stack([A, rhs])) > rank:
+        raise ValueError(f"the linear constraints ({names}) are inconsistent: rank [A | b] = "
+                         f"{rank + 1} > rank A = {rank}; no x satisfies A x = b")
+    if rank < A.shape[0]:
+        raise ValueError(f"the linear constraints ({names}) are rank-deficient: rank A = {rank} < "
+                         f"{A.shape[0]} rows (remove the redundant ones; LICQ fails everywhere)")

@@ -1,0 +1,299 @@
+"""Sketch-and-project solvers for the symmetric KKT system ``K z = b`` (inner solves of
+:func:`numopt.minimize_sketched_newton`).
+
+A step with a sketch ``S`` (N x q) projects ``z`` onto ``{S'K z = S'b}``: ``Y = K S``,
+``w = (Y'Y)^+ S'r``, ``z -= Y w``, ``r -= K Y w`` with ``r = K z - b``; ``||z - z*||`` never increases.
+Every solver runs from the given ``(z, r)`` (warm start) until ``||r|| <= target`` or ``max_steps``
+steps, recomputing ``r`` from scratch every ``N`` steps and before returning.
+"""
+import math
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.linalg as sla
+import scipy.sparse as sp
+from scipy.sparse.linalg import LinearOperator
+
+from .._lib._validate import NumoptWarning
+
+__all__ = ["KKTSystem", "SKETCHES", "sketch_solve", "default_sketch_size"]
+
+_DENSE_LIMIT = 2000      # N above which a dense-input K is still stored sparse (kernels need CSR)
+_CHUNK = 1 << 14         # random draws per call of a compiled kernel
+
+
+def default_sketch_size(N):
+    """``q = min(N, max(2, ceil(sqrt(N))))``."""
+    return min(N, max(2, math.ceil(math.sqrt(N))))
+
+
+class KKTSystem:
+    """``K = [[H + shift I, G'], [G, 0]]`` and right-hand side ``b``.
+
+    ``K`` is a dense array (dense inputs, ``N <= 2000``), a CSR matrix (sparse inputs or larger
+    ``N``) or a ``LinearOperator`` (``H`` is one).
+    """
+
+    def __init__(self, H, G, shift, b):
+        m, n = G.shape
+        self.n, self.m, self.N = n, m, n + m
+        self.b = b
+        self.is_operator = isinstance(H, LinearOperator)
+        if self.is_operator:
+            Gs = sp.csr_array(G) if sp.issparse(G) else G
+
+            def matvec(v):
+                v = np.ravel(v)
+                x, y = v[:n], v[n:]
+                return np.concatenate([H @ x + shift * x + Gs.T @ y, Gs @ x])
+
+            self.K = LinearOperator((self.N, self.N), matvec=matvec, rmatvec=matvec, dtype=np.float64)
+        elif sp.issparse(H) or sp.issparse(G) or self.N > _DENSE_LIMIT:
+            B = sp.csr_array(H) + shift * sp.eye_array(n, format="csr") if shift else sp.csr_array(H)
+            Gs = sp.csr_array(G)
+            K = sp.block_array([[B, Gs.T], [Gs, None]], format="csr")
+            K.sum_duplicates()
+            K.sort_indices()
+            self.K = K
+        else:
+            B = np.asarray(H, dtype=float) + shift * np.eye(n)
+            self.K = np.block([[B, G.T], [G, np.zeros((m, m))]])
+        self._csr = None
+        self._rownorm2 = None
+
+    def matvec(self, v):
+        return self.K @ v
+
+    def matmat(self, V):
+        if self.is_operator:
+            return self.K.matmat(V)
+        out = self.K @ V
+        return out.toarray() if sp.issparse(out) else np.asarray(out)
+
+    def rows(self, T):
+        """Rows ``K_T`` as a dense (len(T), N) array (for an operator: ``len(T)`` products)."""
+        if self.is_operator:
+            E = np.zeros((self.N, len(T)))
+            E[T, np.arange(len(T))] = 1.0
+            return self.K.matmat(E).T
+        rows = self.K[T]
+        return rows.toarray() if sp.issparse(rows) else np.asarray(rows)
+
+    def csr(self):
+        """``(indptr, indices, data)`` of ``K`` for the compiled kernels."""
+        if self._csr is None:
+            K = self.K if sp.issparse(self.K) else sp.csr_array(self.K)
+            self._csr = (K.indptr, K.indices, np.ascontiguousarray(K.data, dtype=np.float64))
+        return self._csr
+
+    def row_norms2(self):
+        """``||K_i||^2`` per row (explicit ``K`` only: the compiled Kaczmarz path)."""
+        if self._rownorm2 is None:
+            if sp.issparse(self.K):
+                self._rownorm2 = np.asarray(self.K.multiply(self.K).sum(axis=1)).ravel()
+            else:
+                self._rownorm2 = np.einsum("ij,ij->i", self.K, self.K)
+        return self._rownorm2
+
+    def resync(self, z, r):
+        r[:] = self.matvec(z) - self.b
+        return float(np.linalg.norm(r))
+
+
+@dataclass
+class InnerStats:
+    """Work of one call: ``steps`` (sketch steps or direct solves) and ``matvecs`` (K times a vector)."""
+
+    steps: int = 0
+    matvecs: int = 0
+
+
+def _project(system, z, r, Y, Sr, stats):
+    """The generic step ``w = (Y'Y)^+ S'r``, ``z -= Y w``, ``r -= K Y w`` (Cholesky, lstsq fallback)."""
+    gram = Y.T @ Y
+    if not np.any(gram):
+        return
+    try:
+        w = sla.cho_solve(sla.cho_factor(gram), Sr)
+    except np.linalg.LinAlgError:
+        w = np.linalg.lstsq(gram, Sr, rcond=1e-12)[0]
+    u = Y @ w
+    z -= u
+    r -= system.matvec(u)
+    stats.matvecs += 1
+
+
+def _generic_loop(system, z, r, target, max_steps, draw_step, stats):
+    """Run ``draw_step(k) -> (Y, S'r)`` projections until ``||r|| <= target`` (confirmed by a resync)."""
+    norm = float(np.linalg.norm(r))
+    since_sync = 0
+    while True:
+        if norm <= target:
+            norm = system.resync(z, r)
+            stats.matvecs += 1
+            since_sync = 0
+            if norm <= target:
+                return norm
+        if stats.steps >= max_steps:
+            norm = system.resync(z, r)
+            stats.matvecs += 1
+            return norm
+        Y, Sr = draw_step()
+        _project(system, z, r, Y, Sr, stats)
+        stats.steps += 1
+        since_sync += 1
+        if since_sync >= system.N:
+            norm = system.resync(z, r)
+            stats.matvecs += 1
+            since_sync = 0
+        else:
+            norm = float(np.linalg.norm(r))
+
+
+def _draw_chunk(rng, N, q, left):
+    """The next chunk of row draws: ``min(left, CHUNK)`` indices (``q == 1``) or uniforms (rows of q)."""
+    if q == 1:
+        return rng.integers(0, N, size=min(left, _CHUNK))
+    return rng.random((min(left, max(1, _CHUNK // q)), q))
+
+
+def _kaczmarz_xp(system, z, r, target, max_steps, rng, q, stats):
+    """Reference path: the generic projection with ``S`` = ``q`` uniform distinct unit vectors.
+
+    Draws the same chunks as the compiled path, so both give the same iterates.
+    """
+    from .._kernels._sketch import floyd_sample
+
+    sample = getattr(floyd_sample, "py_func", floyd_sample)
+    state = {"chunk": np.empty(0), "next": 0}
+
+    def step():
+        if state["next"] == len(state["chunk"]):
+            state["chunk"] = _draw_chunk(rng, system.N, q, max_steps - stats.steps)
+            state["next"] = 0
+        draw = state["chunk"][state["next"]]
+        state["next"] += 1
+        if q == 1:
+            T = np.array([draw])
+        else:
+            T = np.empty(q, dtype=np.int64)
+            sample(draw, system.N, T)
+        return system.rows(T).T, r[T]
+
+    return _generic_loop(system, z, r, target, max_steps, step, stats)
+
+
+def _kaczmarz_jit(system, z, r, target, max_steps, rng, q, stats):
+    from .._kernels import _sketch as kernels
+
+    indptr, indices, data = system.csr()
+    target2 = target * target
+    rr = float(np.dot(r, r))
+    if q == 1:
+        rownorm2 = system.row_norms2()
+        while True:
+            rows = _draw_chunk(rng, system.N, 1, max_steps - stats.steps)
+            steps, rr = kernels.kaczmarz_csr(indptr, indices, data, rownorm2, system.b, z, r, rows,
+                                             target2, system.N)
+            stats.steps += int(steps)
+            stats.matvecs += 1 + int(steps) // system.N
+            if rr <= target2 or stats.steps >= max_steps:
+                return math.sqrt(rr)
+    rows = np.empty(q, dtype=np.int64)
+    gram, w = np.empty((q, q)), np.empty(q)
+    work, touched = np.zeros(system.N), -np.ones(system.N, dtype=np.int64)
+    while True:
+        uniforms = _draw_chunk(rng, system.N, q, max_steps - stats.steps)
+        steps, rr, flag = kernels.block_kaczmarz_csr(indptr, indices, data, system.b, z, r, uniforms,
+                                                     target2, system.N, rows, gram, w, work, touched)
+        stats.steps += int(steps)
+        stats.matvecs += 1 + int(steps) // system.N
+        if flag == 2:  # singular Gram: this step by least squares, then go on with fresh draws
+            T = rows.copy()
+            _project(system, z, r, system.rows(T).T, r[T], stats)
+            stats.steps += 1
+            rr = float(np.dot(r, r))
+        if (flag == 0 and rr <= target2) or stats.steps >= max_steps:
+            return math.sqrt(rr)
+
+
+def _gaussian(system, z, r, target, max_steps, rng, q, stats):
+    def step():
+        S = rng.standard_normal((system.N, q))
+        stats.matvecs += q
+        return system.matmat(S), S.T @ r
+
+    return _generic_loop(system, z, r, target, max_steps, step, stats)
+
+
+def _count(system, z, r, target, max_steps, rng, q, stats):
+    N = system.N
+
+    def step():
+        cols = rng.integers(0, q, size=N)
+        signs = 2.0 * rng.integers(0, 2, size=N) - 1.0
+        S = sp.csr_array((signs, (np.arange(N), cols)), shape=(N, q))
+        stats.matvecs += q
+        return system.matmat(S), np.bincount(cols, weights=signs * r, minlength=q)
+
+    return _generic_loop(system, z, r, target, max_steps, step, stats)
+
+
+def _exact(system, z, r, target, max_steps, rng, q, stats):
+    """Direct solve (dense LU, sparse ``splu``); MINRES to ``target`` for a ``LinearOperator``.
+
+    Returns ``inf`` when ``K`` is numerically singular (the caller then shifts ``H``).
+    """
+    norm = float(np.linalg.norm(r))
+    if norm <= target:
+        return norm
+    stats.steps += 1
+    if system.is_operator:
+        from scipy.sparse.linalg import minres
+
+        bnorm = float(np.linalg.norm(system.b))
+        sol, _ = minres(system.K, system.b, x0=z.copy(), rtol=min(target / bnorm, 0.5),
+                        maxiter=max_steps)
+        z[:] = sol
+    else:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", sp.linalg.MatrixRankWarning)
+                if sp.issparse(system.K):
+                    z[:] = sp.linalg.splu(system.K.tocsc()).solve(system.b)
+                else:
+                    z[:] = np.linalg.solve(system.K, system.b)
+        except (RuntimeError, np.linalg.LinAlgError, sp.linalg.MatrixRankWarning):
+            return math.inf
+    stats.matvecs += 1
+    norm = system.resync(z, r)
+    return norm if np.isfinite(norm) else math.inf
+
+
+def sketch_solve(system, z, r, *, sketch, target, max_steps, rng, sketch_size, jit):
+    """Advance ``(z, r)`` in place with ``sketch`` until ``||r|| <= target`` or ``max_steps`` steps.
+
+    Returns ``(||r||, InnerStats)``.
+    """
+    stats = InnerStats()
+    solver = SKETCHES[sketch]
+    if sketch in ("kaczmarz", "block-kaczmarz"):
+        if system.is_operator:
+            warnings.warn(f"sketch={sketch!r} with a LinearOperator `hess` costs one Hessian product "
+                          "per row of K; sketch='block-gaussian' needs none", NumoptWarning,
+                          stacklevel=4)
+        elif jit:
+            solver = _kaczmarz_jit
+    norm = solver(system, z, r, target, max_steps, rng, sketch_size, stats)
+    return norm, stats
+
+
+SKETCHES = {
+    "kaczmarz": _kaczmarz_xp,
+    "block-kaczmarz": _kaczmarz_xp,
+    "gaussian": _gaussian,
+    "block-gaussian": _gaussian,
+    "count": _count,
+    "exact": _exact,
+}
