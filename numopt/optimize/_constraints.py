@@ -7,7 +7,10 @@ Accepted: ``{'type': 'eq', 'fun': c, 'jac': J[, 'args': ()]}``, a list of such d
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.sparse as sp
+
+from .._lib._optional import lazy_module
+
+sp = lazy_module("scipy.sparse")
 
 __all__ = ["EqualityConstraints", "as_equality_constraints"]
 

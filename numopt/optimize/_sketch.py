@@ -11,11 +11,13 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.linalg as sla
-import scipy.sparse as sp
-from scipy.sparse.linalg import LinearOperator
 
+from .._lib._optional import lazy_module
 from .._lib._validate import NumoptWarning
+
+sla = lazy_module("scipy.linalg")
+sp = lazy_module("scipy.sparse")
+spla = lazy_module("scipy.sparse.linalg")
 
 __all__ = ["KKTSystem", "SKETCHES", "sketch_solve", "default_sketch_size"]
 
@@ -32,14 +34,14 @@ class KKTSystem:
     """``K = [[H + shift I, G'], [G, 0]]`` and right-hand side ``b``.
 
     ``K`` is a dense array (dense inputs, ``N <= 2000``), a CSR matrix (sparse inputs or larger
-    ``N``) or a ``LinearOperator`` (``H`` is one).
+    ``N``) or a ``spla.LinearOperator`` (``H`` is one).
     """
 
     def __init__(self, H, G, shift, b):
         m, n = G.shape
         self.n, self.m, self.N = n, m, n + m
         self.b = b
-        self.is_operator = isinstance(H, LinearOperator)
+        self.is_operator = isinstance(H, spla.LinearOperator)
         if self.is_operator:
             Gs = sp.csr_array(G) if sp.issparse(G) else G
 
@@ -48,7 +50,7 @@ class KKTSystem:
                 x, y = v[:n], v[n:]
                 return np.concatenate([H @ x + shift * x + Gs.T @ y, Gs @ x])
 
-            self.K = LinearOperator((self.N, self.N), matvec=matvec, rmatvec=matvec, dtype=np.float64)
+            self.K = spla.LinearOperator((self.N, self.N), matvec=matvec, rmatvec=matvec, dtype=np.float64)
         elif sp.issparse(H) or sp.issparse(G) or self.N > _DENSE_LIMIT:
             B = sp.csr_array(H) + shift * sp.eye_array(n, format="csr") if shift else sp.csr_array(H)
             Gs = sp.csr_array(G)
@@ -241,7 +243,7 @@ def _count(system, z, r, target, max_steps, rng, q, stats):
 
 
 def _exact(system, z, r, target, max_steps, rng, q, stats):
-    """Direct solve (dense LU, sparse ``splu``); MINRES to ``target`` for a ``LinearOperator``.
+    """Direct solve (dense LU, sparse ``splu``); MINRES to ``target`` for a ``spla.LinearOperator``.
 
     Returns ``inf`` when ``K`` is numerically singular (the caller then shifts ``H``).
     """
@@ -280,7 +282,7 @@ def sketch_solve(system, z, r, *, sketch, target, max_steps, rng, sketch_size, j
     solver = SKETCHES[sketch]
     if sketch in ("kaczmarz", "block-kaczmarz"):
         if system.is_operator:
-            warnings.warn(f"sketch={sketch!r} with a LinearOperator `hess` costs one Hessian product "
+            warnings.warn(f"sketch={sketch!r} with a spla.LinearOperator `hess` costs one Hessian product "
                           "per row of K; sketch='block-gaussian' needs none", NumoptWarning,
                           stacklevel=4)
         elif jit:

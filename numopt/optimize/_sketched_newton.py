@@ -5,19 +5,21 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.linalg as sla
-import scipy.sparse as sp
-from scipy.sparse.linalg import LinearOperator
 
 from .._lib._array_api import array_namespace, is_numpy
 from .._lib._callback import call_callback
 from .._lib._capabilities import capabilities
 from .._lib._jit import use_jit
+from .._lib._optional import lazy_module
 from .._lib._result import OptimizeResult, Status, make_result
 from .._lib._rng import as_generator
 from .._lib._validate import NumoptWarning, check_choice, check_int, check_scalar, check_tol
 from ._constraints import as_equality_constraints, check_linear_consistency
 from ._sketch import SKETCHES, KKTSystem, default_sketch_size, sketch_solve
+
+sla = lazy_module("scipy.linalg")
+sp = lazy_module("scipy.sparse")
+spla = lazy_module("scipy.sparse.linalg")
 
 __all__ = ["minimize_sketched_newton"]
 
@@ -82,12 +84,12 @@ class _Problem:
         return _Point(x, lam, f, g, c, G, g + G.T @ lam)
 
     def hessian(self, point, *, first=False):
-        """``H = hess(x, lam)`` (dense, CSR or LinearOperator), symmetrised; False if non-finite."""
+        """``H = hess(x, lam)`` (dense, CSR or spla.LinearOperator), symmetrised; False if non-finite."""
         self.nhev += 1
         H = self.hess(point.x, point.lam)
         if first:
             H = _check_output(H, (self.n, self.n), "hess")
-        if isinstance(H, LinearOperator):
+        if isinstance(H, spla.LinearOperator):
             point.H = H
             return True
         H = sp.csr_array(H, dtype=float) if sp.issparse(H) else np.asarray(H, dtype=float)
@@ -105,8 +107,8 @@ class _Problem:
 
 
 def _check_output(value, shape, name):
-    if isinstance(value, LinearOperator) and name != "hess":
-        raise TypeError(f"`{name}` must return a dense or sparse array; got a LinearOperator")
+    if isinstance(value, spla.LinearOperator) and name != "hess":
+        raise TypeError(f"`{name}` must return a dense or sparse array; got a spla.LinearOperator")
     got = tuple(getattr(value, "shape", np.shape(value)))
     if shape == ():
         if got not in ((), (1,)):
@@ -114,13 +116,13 @@ def _check_output(value, shape, name):
     elif got != shape:
         hint = "; it looks transposed" if len(shape) == 2 and got == shape[::-1] else ""
         raise ValueError(f"`{name}` must return shape {shape}; got {got}{hint}")
-    if not isinstance(value, LinearOperator):
+    if not isinstance(value, spla.LinearOperator):
         arr = value.data if sp.issparse(value) else np.asarray(value)
         if np.iscomplexobj(arr) or arr.dtype == object:
             raise TypeError(f"`{name}` must return real values; got dtype {arr.dtype}")
         if not _finite(value):
             raise ValueError(f"`{name}` returned NaN or Inf at x0")
-    return value if sp.issparse(value) or isinstance(value, LinearOperator) else np.asarray(value, float)
+    return value if sp.issparse(value) or isinstance(value, spla.LinearOperator) else np.asarray(value, float)
 
 
 def _finite(A):
@@ -129,8 +131,8 @@ def _finite(A):
 
 
 def _fro(A, rng=None):
-    """Frobenius norm; for a ``LinearOperator`` the Hutchinson estimate ``sqrt(mean ||A v||^2)``."""
-    if isinstance(A, LinearOperator):
+    """Frobenius norm; for a ``spla.LinearOperator`` the Hutchinson estimate ``sqrt(mean ||A v||^2)``."""
+    if isinstance(A, spla.LinearOperator):
         V = rng.choice([-1.0, 1.0], size=(A.shape[1], HUTCHINSON_PROBES))
         return float(np.sqrt(np.mean(np.sum(A.matmat(V) ** 2, axis=0))))
     return float(sp.linalg.norm(A) if sp.issparse(A) else np.linalg.norm(A))
@@ -176,7 +178,7 @@ def _reduced_hessian_min(H, G):
     m = G.shape[0]
     Q = sla.qr(G.toarray().T if sp.issparse(G) else G.T, mode="full")[0]
     Z = Q[:, m:]
-    HZ = H.matmat(Z) if isinstance(H, LinearOperator) else H @ Z
+    HZ = H.matmat(Z) if isinstance(H, spla.LinearOperator) else H @ Z
     R = Z.T @ HZ
     return float(sla.eigvalsh(0.5 * (R + R.T), subset_by_index=[0, 0])[0])
 
@@ -193,7 +195,7 @@ class _Accuracy:
         H, G = point.H, point.G
         n = point.x.size
         normH, normG = _fro(H, rng), _fro(G)
-        if isinstance(H, LinearOperator):
+        if isinstance(H, spla.LinearOperator):
             normB = _fro(H + shift * sp.linalg.aslinearoperator(sp.eye_array(n)), rng)
         else:
             normB = _fro(H + shift * (sp.eye_array(n) if sp.issparse(H) else np.eye(n)))
@@ -263,7 +265,7 @@ def minimize_sketched_newton(fun, x0, *, jac, hess, constraints, lam0=None, sket
         Initial multipliers (default zeros).
     sketch : {'kaczmarz', 'block-kaczmarz', 'gaussian', 'block-gaussian', 'count', 'exact'}
         Inner solver: uniform row(s) of ``K``, Gaussian vector(s), count sketch, or a direct solve
-        (dense LU, sparse ``splu``; MINRES for a ``LinearOperator`` Hessian).
+        (dense LU, sparse ``splu``; MINRES for a ``spla.LinearOperator`` Hessian).
     sketch_size : int, optional
         Block size ``q`` of 'block-kaczmarz', 'block-gaussian' and 'count' (default
         ``min(N, max(2, ceil(sqrt(N))))``, ``N = n + m``); 'kaczmarz'/'gaussian' use ``q = 1``.
@@ -480,11 +482,11 @@ def _newton_direction(point, xi_G, state, options, counters):
 def _low_curvature(point, HgL, dx):
     """Inertia-free test ``dx'H dx < 1e-8 max(1, ||H||) ||dx||^2``.
 
-    ``||H||`` is ``||H||_F`` for a matrix; for a ``LinearOperator`` the free lower bound
+    ``||H||`` is ``||H||_F`` for a matrix; for a ``spla.LinearOperator`` the free lower bound
     ``||H gL|| / ||gL||`` of ``||H||_2`` (a Hutchinson estimate would cost 10 products per iteration).
     """
     H = point.H
-    if isinstance(H, LinearOperator):
+    if isinstance(H, spla.LinearOperator):
         scale = float(np.linalg.norm(HgL)) / max(float(np.linalg.norm(point.gL)), np.finfo(float).tiny)
     else:
         scale = _fro(H)
