@@ -373,24 +373,30 @@ def greedy_coloring(indptr, indices, data, color, counts, used):
 
 
 @kernel
-def block_sgs_apply(indptr, indices, data, block_of, seg, order, parent, coef, piv, r, z, y):
+def block_sgs_apply(off_ptr, off_idx, off_val, members, seg, order, parent, coef, piv, r, z, tmp,
+                    y):
     """``z = M^{-1} r`` for the symmetric block Gauss-Seidel ``M = (D + L) D^{-1} (D + U)`` whose
-    diagonal blocks are forests (factored): a forward block sweep from ``z = 0``, then a backward one
-    (the last block of the forward sweep is not repeated: its right-hand side is unchanged)."""
+    diagonal blocks are forests (factored).
+
+    ``off_*`` is the CSR of ``A`` without its diagonal blocks, ``members`` the blocks' sorted nodes
+    (block ``b`` is ``seg[b]:seg[b+1]``, like its factor).  A forward block sweep from ``z = 0``,
+    then a backward one; the last block of the forward sweep is not repeated (its right-hand side
+    is unchanged).  ``tmp`` (length n) and ``y`` (largest block) are work arrays.
+    """
     nb = seg.shape[0] - 1
     z[:] = 0.0
     for step in range(2 * nb - 1):
         b = step if step < nb else 2 * nb - 2 - step
         s0 = seg[b]
         s1 = seg[b + 1]
-        for pos in range(s0, s1):
-            i = order[pos]
+        for t in range(s0, s1):  # sorted rows: streaming access
+            i = members[t]
             acc = r[i]
-            for q in range(indptr[i], indptr[i + 1]):
-                j = indices[q]
-                if block_of[j] != b:
-                    acc -= data[q] * z[j]
-            y[pos - s0] = acc
+            for q in range(off_ptr[i], off_ptr[i + 1]):
+                acc -= off_val[q] * z[off_idx[q]]
+            tmp[i] = acc
+        for pos in range(s0, s1):
+            y[pos - s0] = tmp[order[pos]]
         forest_apply(parent[s0:s1], coef[s0:s1], piv[s0:s1], y[:s1 - s0])
         for pos in range(s0, s1):
             z[order[pos]] = y[pos - s0]
@@ -416,9 +422,9 @@ def warmup():
         mark, order, parent = np.full(3, -1, i64), np.empty(3, i64), np.empty(3, i64)
         coef, piv = np.empty(3, dtype=dtype), np.empty(3, dtype=dtype)
         forest_newton_step(indptr, indices, data, nodes, v, mark, order, parent, coef, piv, out)
-        seg, block_of = np.array([0, 3], dtype=i64), np.zeros(3, dtype=i64)
-        block_sgs_apply(indptr, indices, data, block_of, seg, order, parent, coef, piv, v, out,
-                        v.copy())
+        seg = np.array([0, 3], dtype=i64)
+        block_sgs_apply(indptr, indices, data, nodes, seg, order, parent, coef, piv, v, out,
+                        v.copy(), v.copy())
         for loss, k in ((LOSS_SQUARED, 1), (LOSS_LOGISTIC, 1), (LOSS_SOFTMAX, 3)):
             U, R, T = (np.ones((3, k), dtype=dtype) for _ in range(3))
             G = np.zeros((3, k), dtype=dtype)

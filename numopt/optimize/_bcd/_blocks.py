@@ -154,11 +154,12 @@ class VariableBlocks:
                       "gsd": lambda: ctx.lip, "gsq": lambda: ctx.lip}
         self.curv = curvatures[selection]() if selection in curvatures else None
 
-    def _keep(self, v):
+    def _keep(self, v, weight):
+        """Zero all but the ``tau`` entries of largest ``weight_i |v_i|``."""
         if self.tau >= v.size:
             return v
         out = np.zeros_like(v)
-        top = np.argpartition(-np.abs(v), self.tau - 1)[:self.tau]
+        top = np.argpartition(-weight * np.abs(v), self.tau - 1)[:self.tau]
         out[top] = v[top]
         return out
 
@@ -168,14 +169,20 @@ class VariableBlocks:
         return np.sort(np.argpartition(-s, self.tau - 1)[:self.tau]).astype(np.int64)
 
     def _iht(self, ctx):
-        """Block = support of ``d``: ``d = keep(-g/L)``, then ``d = keep(d - mu (g + H d))``."""
+        """Block = support of ``d``: ``d = keep(-g/L)``, then ``d = keep(d - mu (g + H d))``.
+
+        ``keep`` ranks entries by ``sqrt(L_i) |d_i|`` (the decrease ``L_i d_i^2 / 2`` of the
+        diagonal model), so the first iterate selects like ``gsd``; plain magnitudes would favour
+        coordinates with tiny ``L_i``.
+        """
         problem, g, lip = ctx.problem, ctx.state.grad, ctx.lip
         if self._mu is None:
             self._mu = 1.0 / _power_lambda_max(problem.hess_bound_matvec, ctx.n)
         inv_lip = np.divide(1.0, lip, out=np.zeros(lip.shape), where=lip > 0)
-        d = self._keep(-g * inv_lip)
+        weight = np.sqrt(lip)
+        d = self._keep(-g * inv_lip, weight)
         for _ in range(IHT_ITERS):
-            new = self._keep(d - self._mu * (g + problem.hess_bound_matvec(d)))
+            new = self._keep(d - self._mu * (g + problem.hess_bound_matvec(d)), weight)
             done = np.linalg.norm(new - d) <= 1e-10 * max(1.0, float(np.linalg.norm(d)))
             d = new
             if done:

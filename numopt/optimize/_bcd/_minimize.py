@@ -317,7 +317,8 @@ def minimize_bcd(problem, x0=None, *, blocks="variable", block_size=5, selection
         dtype = np.dtype(np.float32)
     if isinstance(blocks, str):
         check_choice(blocks, BLOCK_KINDS, name="blocks")
-    block_size = check_int(block_size, name="block_size", low=1, high=n)
+    block_size = check_int(block_size, name="block_size", low=1,
+                           high=n if blocks in ("fixed", "variable") else None)
     check_choice(selection, SELECTIONS, name="selection")
     check_choice(update, tuple(UPDATES), name="update")
     l1 = check_scalar(l1, name="l1", low=0.0)

@@ -15,6 +15,7 @@ __all__ = ["UPDATES", "make_update"]
 
 ARMIJO_C1 = 1e-4
 ARMIJO_TRIALS = 30
+ROUNDING = 16 * np.finfo(np.float64).eps
 QP_TOL = 1e-13
 QP_SWEEPS = 1000
 
@@ -67,14 +68,17 @@ class _Update:
                                                                               "hess_block")
 
     def armijo(self, ctx, idx, d, decrease):
-        """Largest ``t = 2^-j`` (j < 30) with ``F(x + t d) <= F(x) + c1 t decrease``, or None."""
+        """Largest ``t = 2^-j`` (j < 30) with ``F(x + t d) <= F(x) + c1 t decrease`` (up to
+        ``16 eps |F(x)|`` of rounding), or None."""
         f = ctx.state.fun_along(idx, d)
         xb = ctx.state.x[idx]
         F0 = f(0.0) + ctx.l1 * float(np.abs(xb).sum())
+        slack = ROUNDING * abs(F0)  # decreases below rounding of F cannot be verified
         t = 1.0
         for _ in range(ARMIJO_TRIALS):
             ctx.nfev += 1
-            if f(t) + ctx.l1 * float(np.abs(xb + t * d).sum()) <= F0 + ARMIJO_C1 * t * decrease:
+            if f(t) + ctx.l1 * float(np.abs(xb + t * d).sum()) <= F0 + ARMIJO_C1 * t * decrease \
+                    + slack:
                 return t
             t *= 0.5
         return None
