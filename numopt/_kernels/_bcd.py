@@ -95,6 +95,51 @@ def box_l1_qp(H, g, x, l1, lo, hi, y, tol, max_sweeps):
 
 
 @kernel
+def ls_block_cd(cptr, cidx, cval, idx, lip, x, g, l1, lo, hi, y, work, tol, max_sweeps):
+    """Exact least-squares block step: minimize ``g_b'(y - x_b) + ||A_b (y - x_b)||^2 / 2 +
+    l1 ||y||_1`` over ``lo <= y <= hi`` by cyclic CD, matrix-free (``work = A_b (y - x_b)``).
+
+    ``y`` starts at ``x[idx]``.  After a full sweep only the non-zero coordinates are swept until
+    no coordinate's prox-residual ``L_j |delta_j|`` exceeds ``tol``; a full sweep then confirms.
+    ``work`` (length m) must be zero and is restored.  Returns the number of sweeps.
+    """
+    nb = idx.shape[0]
+    sweeps = 0
+    full = True
+    while sweeps < max_sweeps:
+        sweeps += 1
+        change = 0.0
+        for t in range(nb):
+            if not full and y[t] == 0.0:
+                continue
+            j = idx[t]
+            L = lip[j]
+            if L <= 0:
+                continue
+            q = g[j]
+            for p in range(cptr[j], cptr[j + 1]):
+                q += cval[p] * work[cidx[p]]
+            new = prox_target(y[t], q, L, l1, lo[j], hi[j])
+            delta = new - y[t]
+            if delta != 0.0:
+                y[t] = new
+                for p in range(cptr[j], cptr[j + 1]):
+                    work[cidx[p]] += cval[p] * delta
+                change = max(change, L * abs(delta))
+        if change <= tol:
+            if full:
+                break
+            full = True
+        else:
+            full = False
+    for t in range(nb):
+        j = idx[t]
+        for p in range(cptr[j], cptr[j + 1]):
+            work[cidx[p]] = 0.0
+    return sweeps
+
+
+@kernel
 def sym_scatter_update(indptr, indices, data, idx, d, g):
     """``g += Q[:, idx] d`` for a symmetric CSR ``Q`` (rows ``idx`` read as columns)."""
     for t in range(idx.shape[0]):
@@ -102,6 +147,25 @@ def sym_scatter_update(indptr, indices, data, idx, d, g):
         dt = d[t]
         for k in range(indptr[j], indptr[j + 1]):
             g[indices[k]] += data[k] * dt
+
+
+@kernel
+def gram_block(cptr, cidx, cval, cols, work, H):
+    """``H = A[:, cols]' A[:, cols]`` from CSC triples; ``work`` (length m) must be zero (restored)."""
+    nb = cols.shape[0]
+    for a in range(nb):
+        ja = cols[a]
+        for q in range(cptr[ja], cptr[ja + 1]):
+            work[cidx[q]] = cval[q]
+        for b in range(a, nb):
+            jb = cols[b]
+            acc = 0.0
+            for q in range(cptr[jb], cptr[jb + 1]):
+                acc += work[cidx[q]] * cval[q]
+            H[a, b] = acc
+            H[b, a] = acc
+        for q in range(cptr[ja], cptr[ja + 1]):
+            work[cidx[q]] = 0.0
 
 
 @kernel
@@ -419,6 +483,9 @@ def warmup():
         H = np.eye(3, dtype=dtype)
         box_l1_qp(H, v, v, 0.0, lo, hi, v.copy(), 1e-13, 10)
         sym_scatter_update(indptr, indices, data, idx, v[:1], out)
+        gram_block(indptr, indices, data, nodes, np.zeros(3, dtype=dtype), np.empty((3, 3)))
+        ls_block_cd(indptr, indices, data, nodes, v, v, v, 0.0, lo, hi, v.copy(),
+                    np.zeros(3, dtype=dtype), 1e-13, 10)
         mark, order, parent = np.full(3, -1, i64), np.empty(3, i64), np.empty(3, i64)
         coef, piv = np.empty(3, dtype=dtype), np.empty(3, dtype=dtype)
         forest_newton_step(indptr, indices, data, nodes, v, mark, order, parent, coef, piv, out)

@@ -10,6 +10,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._lib._array_api import array_namespace, result_dtype
+from .._lib._jit import host_kernel, use_jit
 from .._lib._validate import check_finite, check_matrix, check_scalar, shape_of
 
 __all__ = ["BlockProblem", "LeastSquares", "Logistic", "Softmax", "Quadratic"]
@@ -124,8 +125,16 @@ class _LinearModel:
         return np.asarray(G, dtype=self.dtype).ravel()
 
     def _gram(self, idx):
-        cols = self._csc[:, idx // self.k]
-        return np.asarray((cols.T @ cols).toarray(), dtype=np.float64)
+        cols = np.asarray(idx, dtype=np.int64) // self.k
+        if use_jit(np):
+            from .._kernels._bcd import gram_block
+
+            H = np.empty((cols.size, cols.size))
+            gram_block(self._csc.indptr, self._csc.indices, self._csc.data, cols,
+                       np.zeros(self.m, dtype=self.dtype), H)
+            return H
+        A_b = self._csc[:, cols]
+        return np.asarray((A_b.T @ A_b).toarray(), dtype=np.float64)
 
     def hess_bound_block(self, idx):
         """``H_b``: ``s A_b'A_b + l2 I`` (softmax: times Boehning's class factor)."""
@@ -257,6 +266,17 @@ class LeastSquares(_LinearModel):
     def hess_block(self, x, idx):
         """The Hessian block ``A_b'A_b`` (equal to the bound)."""
         return self.hess_bound_block(idx)
+
+    def _block_minimize(self, state, idx, l1, lo, hi, tol, max_sweeps):
+        """Exact block minimizer with ``l1``/bounds by matrix-free CD (no ``A_b'A_b``)."""
+        from .._kernels._bcd import ls_block_cd
+
+        y = state.x[idx].copy()
+        work = np.zeros(self.m, dtype=self.dtype)
+        host_kernel(ls_block_cd)(self._csc.indptr, self._csc.indices, self._csc.data, idx,
+                                 self.lipschitz, state.x, state.grad, l1, lo, hi, y, work, tol,
+                                 max_sweeps)
+        return y
 
 
 def _sigmoid(z):

@@ -32,6 +32,7 @@ class _Context:
         self.l1, self.lo, self.hi, self.constrained = l1, lo, hi, constrained
         self.rng, self.jit = rng, jit
         self.nit = 0
+        self.threshold = 0.0
         self.nhev = 0
         self.nfev = 0
 
@@ -351,7 +352,7 @@ def _iterate(ctx, chooser, step, tol, maxiter, callback, return_history):
     ctx.nfev += 1
     history = [F]
     rho = _residual(ctx)
-    threshold = tol * max(1.0, rho)
+    threshold = ctx.threshold = tol * max(1.0, rho)
     status = Status.SUCCESS if rho <= threshold else Status.MAXITER
     message = None
     active = _active(state.x, ctx) if ctx.constrained else None

@@ -115,8 +115,14 @@ class NewtonUpdate(_Update):
 
 class ProxNewtonUpdate(_Update):
     """Projected/proximal Newton: minimize the block model ``g_b'(y - x_b) + (y - x_b)'H_b(y - x_b)/2
-    + l1 ||y||_1`` over ``lo <= y <= hi`` exactly (cyclic CD until the change is ``<= 1e-13
-    max(1, ||y||_inf)`` or 1000 sweeps); Armijo along ``y - x_b`` when ``f`` is not quadratic."""
+    + l1 ||y||_1`` over ``lo <= y <= hi`` (cyclic CD until the change is ``<= 1e-13
+    max(1, ||y||_inf)`` or 1000 sweeps); Armijo along ``y - x_b`` when ``f`` is not quadratic.
+
+    Least squares solves the block matrix-free (residual updates, no ``A_b'A_b``), sweeping the
+    non-zeros until every coordinate's prox-residual ``L_j |delta_j|`` is below a tenth of the
+    outer threshold ``tol * max(1, rho(x0))``: accurate enough for the stopping rule, and exact
+    (finite termination) as ``tol -> 0``.
+    """
 
     def __init__(self, ctx, blocks):
         super().__init__(ctx, blocks)
@@ -136,6 +142,12 @@ class ProxNewtonUpdate(_Update):
     def __call__(self, ctx, idx, bid):
         if not ctx.constrained:
             return self.newton(ctx, idx, bid)
+        block_solver = getattr(ctx.problem, "_block_minimize", None)
+        if block_solver is not None:
+            # least squares: matrix-free CD on the block to a tenth of the outer tolerance
+            y = block_solver(ctx.state, idx, ctx.l1, ctx.lo, ctx.hi, 0.1 * ctx.threshold,
+                             QP_SWEEPS)
+            return idx, y - ctx.state.x[idx]
         if not self.exact(ctx):
             d, decrease = self._model_step(ctx, idx, self.true_hessian(ctx, idx))
             t = self.armijo(ctx, idx, d, decrease)
