@@ -15,9 +15,11 @@ from ._lib._result import Status as Status
 from ._lib._validate import NumoptWarning as NumoptWarning
 from .linalg import solve_pcg as solve_pcg
 from .linalg import solve_sor as solve_sor
+from .optimize import minimize_bcd as minimize_bcd
 from .problems import poisson_matrix as poisson_matrix
 
 __all__ = [
     "LinearSolveResult", "NumoptWarning", "OTResult", "OptimizeResult", "Result", "SequenceResult",
     "Status", "poisson_matrix", "show_backends", "solve_pcg", "solve_sor",
+    "minimize_bcd",
 ]

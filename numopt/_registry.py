@@ -59,13 +59,26 @@ def _pcg_args(xp, device, dtype):
     return (A, b), {"preconditioner": "jacobi", "rtol": 1e-5}
 
 
+def _bcd_args(xp, device, dtype):
+    import numpy as np
+
+    from .problems import LeastSquares
+
+    rng = np.random.default_rng(0)
+    A = rng.standard_normal((20, 6)).astype(dtype)
+    b = rng.standard_normal(20).astype(dtype)
+    return (LeastSquares(A, b),), {"block_size": 2, "update": "newton", "tol": 1e-4}
+
+
 def _build():
-    from . import linalg
+    from . import linalg, optimize
 
     return {
         "solve_sor": SolverCase(linalg.solve_sor, _sor_args, fields=("residual", "nmatvec")),
         "solve_sor(symmetric)": SolverCase(linalg.solve_sor, _ssor_args, fields=("residual",)),
         "solve_pcg": SolverCase(linalg.solve_pcg, _pcg_args, fields=("residual", "nmatvec")),
+        "minimize_bcd": SolverCase(optimize.minimize_bcd, _bcd_args, backends=("numpy",),
+                                   fields=("fun", "nfev", "njev", "nhev")),
     }
 
 

@@ -16,7 +16,7 @@ HAS_NUMBA = has_module("numba")
 JIT_DISABLED = os.environ.get("NUMOPT_DISABLE_JIT", "0").strip() not in ("", "0")
 
 # Modules under numopt._kernels; each defines ``warmup()`` that compiles its kernels on tiny inputs.
-KERNEL_MODULES = ("numopt._kernels._sor",)
+KERNEL_MODULES = ("numopt._kernels._sor", "numopt._kernels._bcd")
 
 
 def use_jit(xp):
