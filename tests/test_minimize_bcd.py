@@ -248,6 +248,8 @@ def test_lasso_matches_sklearn(regression, positive, ratio, rule):
     assert abs(res.fun - F_sk) <= 1e-8 * F_sk
     np.testing.assert_array_equal(res.x != 0, np.abs(w_sk) > 1e-12 * np.abs(w_sk).max())
     assert res.n_active == np.sum(res.x == 0)
+    if not positive:  # the duality-gap certificate closes
+        assert 0 <= LeastSquares(A, b).duality_gap(res.x, m * alpha) <= 1e-8 * F_sk
     assert _monotone(res.history)
 
 

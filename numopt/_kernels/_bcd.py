@@ -95,15 +95,37 @@ def box_l1_qp(H, g, x, l1, lo, hi, y, tol, max_sweeps):
 
 
 @kernel
+def _block_model(cptr, cidx, cval, idx, x, g, l1, y, work):
+    """``g_b'(y - x_b) + ||A_b (y - x_b)||^2 / 2 + l1 ||y||_1``; ``work`` receives ``A_b(y - x_b)``."""
+    work[:] = 0.0
+    val = 0.0
+    for t in range(idx.shape[0]):
+        j = idx[t]
+        dt = y[t] - x[j]
+        val += g[j] * dt + l1 * abs(y[t])
+        if dt != 0.0:
+            for p in range(cptr[j], cptr[j + 1]):
+                work[cidx[p]] += cval[p] * dt
+    return val + 0.5 * np.dot(work, work)
+
+
+@kernel
 def ls_block_cd(cptr, cidx, cval, idx, lip, x, g, l1, lo, hi, y, work, tol, max_sweeps):
     """Exact least-squares block step: minimize ``g_b'(y - x_b) + ||A_b (y - x_b)||^2 / 2 +
     l1 ||y||_1`` over ``lo <= y <= hi`` by cyclic CD, matrix-free (``work = A_b (y - x_b)``).
 
     ``y`` starts at ``x[idx]``.  After a full sweep only the non-zero coordinates are swept until
     no coordinate's prox-residual ``L_j |delta_j|`` exceeds ``tol``; a full sweep then confirms.
-    ``work`` (length m) must be zero and is restored.  Returns the number of sweeps.
+    Every 5 sweeps over the same coordinates, Anderson extrapolation of the last iterates is tried
+    and kept if it is feasible and lowers the model.  ``work`` (length m) must be zero and is
+    restored.  Returns the number of sweeps.
     """
     nb = idx.shape[0]
+    depth = 5
+    hist = np.empty((depth + 1, nb), dtype=y.dtype)
+    trial = np.empty(nb, dtype=y.dtype)
+    trial_work = np.empty_like(work)
+    nh = 0
     sweeps = 0
     full = True
     while sweeps < max_sweeps:
@@ -130,8 +152,38 @@ def ls_block_cd(cptr, cidx, cval, idx, lip, x, g, l1, lo, hi, y, work, tol, max_
             if full:
                 break
             full = True
-        else:
+            nh = 0
+            continue
+        if full:
             full = False
+            nh = 0
+            continue
+        hist[nh] = y
+        nh += 1
+        if nh == depth + 1:  # Anderson extrapolation on the last depth+1 active sweeps
+            nh = 0
+            U = hist[1:] - hist[:-1]
+            C = U @ U.T
+            reg = 1e-10 * max(np.trace(C), 1e-300)
+            for k in range(depth):
+                C[k, k] += reg
+            z = np.linalg.solve(C, np.ones(depth, dtype=C.dtype))
+            z /= z.sum()
+            for t in range(nb):
+                v = 0.0
+                for k in range(depth):
+                    v += z[k] * hist[k + 1, t]
+                if (y[t] == 0.0 and v != 0.0) or v < lo[idx[t]] or v > hi[idx[t]]:
+                    v = y[t]  # keep zeros and bounds: extrapolate only the free coordinates
+                trial[t] = v
+            f_trial = _block_model(cptr, cidx, cval, idx, x, g, l1, trial, trial_work)
+            f_now = 0.0
+            for t in range(nb):
+                f_now += g[idx[t]] * (y[t] - x[idx[t]]) + l1 * abs(y[t])
+            f_now += 0.5 * np.dot(work, work)
+            if f_trial < f_now:
+                y[:] = trial
+                work[:] = trial_work
     for t in range(nb):
         j = idx[t]
         for p in range(cptr[j], cptr[j + 1]):

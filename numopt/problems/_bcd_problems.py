@@ -267,6 +267,18 @@ class LeastSquares(_LinearModel):
         """The Hessian block ``A_b'A_b`` (equal to the bound)."""
         return self.hess_bound_block(idx)
 
+    def duality_gap(self, x, l1):
+        """Lasso duality gap ``P(x) - D(theta)`` of ``||Ax - b||^2/2 + l1 ||x||_1`` (>= 0, = 0 at
+        the solution), with the dual point ``theta = (b - Ax) min(1, l1 / ||A'(b - Ax)||_inf)``."""
+        x = np.asarray(x, dtype=np.float64)
+        rho = self.T[:, 0] - self._csr @ x
+        corr = float(np.abs(self._csc.T @ rho).max())
+        theta = rho * (min(1.0, l1 / corr) if corr > 0 else 1.0)
+        primal = 0.5 * float(rho @ rho) + l1 * float(np.abs(x).sum())
+        b = self.T[:, 0]
+        dual = 0.5 * float(b @ b) - 0.5 * float((b - theta) @ (b - theta))
+        return primal - dual
+
     def _block_minimize(self, state, idx, l1, lo, hi, tol, max_sweeps):
         """Exact block minimizer with ``l1``/bounds by matrix-free CD (no ``A_b'A_b``)."""
         from .._kernels._bcd import ls_block_cd

@@ -33,6 +33,7 @@ class _Context:
         self.rng, self.jit = rng, jit
         self.nit = 0
         self.threshold = 0.0
+        self.rho = 0.0
         self.nhev = 0
         self.nfev = 0
 
@@ -353,6 +354,7 @@ def _iterate(ctx, chooser, step, tol, maxiter, callback, return_history):
     history = [F]
     rho = _residual(ctx)
     threshold = ctx.threshold = tol * max(1.0, rho)
+    ctx.rho = rho
     status = Status.SUCCESS if rho <= threshold else Status.MAXITER
     message = None
     active = _active(state.x, ctx) if ctx.constrained else None
@@ -381,10 +383,10 @@ def _iterate(ctx, chooser, step, tol, maxiter, callback, return_history):
             if np.any(now != active[idx]):
                 active[idx] = now
                 identified_at = nit
-        rho = _residual(ctx)
+        rho = ctx.rho = _residual(ctx)
         if rho <= threshold:  # confirm on a freshly computed gradient
             state.refresh()
-            rho = _residual(ctx)
+            rho = ctx.rho = _residual(ctx)
             if rho <= threshold:
                 status = Status.SUCCESS
                 break

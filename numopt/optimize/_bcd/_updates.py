@@ -18,6 +18,7 @@ ARMIJO_TRIALS = 30
 ROUNDING = 16 * np.finfo(np.float64).eps
 QP_TOL = 1e-13
 QP_SWEEPS = 1000
+INEXACT = 0.1  # inner tolerance relative to the current residual rho(x_k) (least squares)
 
 
 def _factor(H):
@@ -118,10 +119,10 @@ class ProxNewtonUpdate(_Update):
     + l1 ||y||_1`` over ``lo <= y <= hi`` (cyclic CD until the change is ``<= 1e-13
     max(1, ||y||_inf)`` or 1000 sweeps); Armijo along ``y - x_b`` when ``f`` is not quadratic.
 
-    Least squares solves the block matrix-free (residual updates, no ``A_b'A_b``), sweeping the
-    non-zeros until every coordinate's prox-residual ``L_j |delta_j|`` is below a tenth of the
-    outer threshold ``tol * max(1, rho(x0))``: accurate enough for the stopping rule, and exact
-    (finite termination) as ``tol -> 0``.
+    Least squares solves the block matrix-free (residual updates, no ``A_b'A_b``, Anderson
+    extrapolation), sweeping the non-zeros until every coordinate's prox-residual
+    ``L_j |delta_j|`` is below ``max(0.1 tol max(1, rho(x0)), 0.1 rho(x_k))``: inexact while far
+    from the solution, as accurate as the stopping rule needs at the end (exact as ``tol -> 0``).
     """
 
     def __init__(self, ctx, blocks):
@@ -144,9 +145,9 @@ class ProxNewtonUpdate(_Update):
             return self.newton(ctx, idx, bid)
         block_solver = getattr(ctx.problem, "_block_minimize", None)
         if block_solver is not None:
-            # least squares: matrix-free CD on the block to a tenth of the outer tolerance
-            y = block_solver(ctx.state, idx, ctx.l1, ctx.lo, ctx.hi, 0.1 * ctx.threshold,
-                             QP_SWEEPS)
+            # least squares: matrix-free CD on the block, as accurate as the outer iterate needs
+            inner_tol = max(0.1 * ctx.threshold, INEXACT * ctx.rho)
+            y = block_solver(ctx.state, idx, ctx.l1, ctx.lo, ctx.hi, inner_tol, QP_SWEEPS)
             return idx, y - ctx.state.x[idx]
         if not self.exact(ctx):
             d, decrease = self._model_step(ctx, idx, self.true_hessian(ctx, idx))
