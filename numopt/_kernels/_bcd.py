@@ -241,7 +241,7 @@ def _row_derivative(loss, u, target, out):
             top = max(top, u[c])
         total = 0.0
         for c in range(k):
-            out[c] = math.exp(u[c] - top)
+            out[c] = math.exp(max(u[c] - top, -700.0))  # no subnormals (slow)
             total += out[c]
         for c in range(k):
             out[c] = out[c] / total - target[c]
@@ -505,11 +505,12 @@ def block_sgs_apply(off_ptr, off_idx, off_val, members, seg, order, parent, coef
         b = step if step < nb else 2 * nb - 2 - step
         s0 = seg[b]
         s1 = seg[b + 1]
-        for t in range(s0, s1):  # sorted rows: streaming access
+        for t in range(s0, s1):  # sorted rows: streaming access; z = 0 in the first block
             i = members[t]
             acc = r[i]
-            for q in range(off_ptr[i], off_ptr[i + 1]):
-                acc -= off_val[q] * z[off_idx[q]]
+            if step > 0:
+                for q in range(off_ptr[i], off_ptr[i + 1]):
+                    acc -= off_val[q] * z[off_idx[q]]
             tmp[i] = acc
         for pos in range(s0, s1):
             y[pos - s0] = tmp[order[pos]]

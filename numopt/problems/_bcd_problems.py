@@ -80,7 +80,7 @@ class _LinearModel:
     def __init__(self, A, T, l2, dtype):
         self.dtype = dtype
         self._csc, self._csr = A
-        self.T = T                     # (m, k) targets
+        self.T = np.ascontiguousarray(T)  # (m, k) targets
         self.m, self.p = self._csc.shape
         self.k = T.shape[1]
         self.n = self.p * self.k
@@ -404,14 +404,20 @@ class Softmax(_LinearModel):
     def _mix_classes(self, W):
         return 0.5 * (W - W.sum(axis=1, keepdims=True) / self.k)
 
+    @staticmethod
+    def _shifted_exp(U, top):
+        # exp(u - max u) below e^-700 is clamped there: subnormal results are very slow on CPUs
+        # and change the row sums (>= 1) by less than 1e-300
+        return np.exp(np.maximum(U - top, -700.0))
+
     def _probabilities(self, U):
-        E = np.exp(U - U.max(axis=1, keepdims=True))
+        E = self._shifted_exp(U, U.max(axis=1, keepdims=True))
         return E / E.sum(axis=1, keepdims=True)
 
     def _loss(self, U):
         top = U.max(axis=1)
-        lse = top + np.log(np.exp(U - top[:, None]).sum(axis=1))
-        return float(lse.sum() - np.vdot(U, self.T))
+        lse = top + np.log(self._shifted_exp(U, top[:, None]).sum(axis=1))
+        return float(lse.sum() - (U * self.T).sum())  # vdot is slow on mixed layouts
 
     def _derivative(self, U):
         return self._probabilities(U) - self.T
