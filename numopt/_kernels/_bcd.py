@@ -248,11 +248,14 @@ def _row_derivative(loss, u, target, out):
 
 
 @kernel
-def data_block_step(cptr, cidx, cval, rptr, ridx, rval, idx, d, U, R, G, T, loss, mark, touched):
+def data_block_step(cptr, cidx, cval, rptr, ridx, rval, idx, d, U, R, G, T, loss, mark, touched,
+                    max_touched):
     """Apply ``X[idx] += d`` (flat index ``j * k + c``) to ``U = A X``, ``R = phi'(U)``, ``G = A'R``.
 
     Only the rows of ``A`` touched by the changed columns are recomputed (incremental gradient);
-    ``mark`` (zeros, length m) and ``touched`` are work arrays.  Returns the number of touched rows.
+    ``mark`` (zeros, length m) and ``touched`` are work arrays.  Returns the number of touched rows;
+    when it exceeds ``max_touched``, ``G`` is left stale (the caller recomputes ``A'R`` in one
+    streaming product, cheaper than scattering most rows).
     """
     k = U.shape[1]
     nt = 0
@@ -271,6 +274,7 @@ def data_block_step(cptr, cidx, cval, rptr, ridx, rval, idx, d, U, R, G, T, loss
                 nt += 1
     new = np.empty(k, dtype=U.dtype)
     delta = np.empty(k, dtype=U.dtype)
+    scatter = nt <= max_touched
     for s in range(nt):
         i = touched[s]
         mark[i] = 0
@@ -278,6 +282,8 @@ def data_block_step(cptr, cidx, cval, rptr, ridx, rval, idx, d, U, R, G, T, loss
         for c in range(k):
             delta[c] = new[c] - R[i, c]
             R[i, c] = new[c]
+        if not scatter:
+            continue
         for q in range(rptr[i], rptr[i + 1]):
             j = ridx[q]
             a = rval[q]
@@ -549,7 +555,7 @@ def warmup():
             U, R, T = (np.ones((3, k), dtype=dtype) for _ in range(3))
             G = np.zeros((3, k), dtype=dtype)
             data_block_step(indptr, indices, data, indptr, indices, data, idx, v[:1], U, R, G, T,
-                            loss, np.zeros(3, i64), np.empty(3, i64))
+                            loss, np.zeros(3, i64), np.empty(3, i64), 3)
     data = np.ones(7)
     work = [np.full(3, -1, i64) for _ in range(3)]
     greedy_forest(indptr, indices, data, nodes, work[0], work[1], work[2], np.empty(3, i64))

@@ -194,9 +194,12 @@ class _LinearModelState:
         if self.jit:
             from .._kernels._bcd import data_block_step
 
-            data_block_step(pr._csc.indptr, pr._csc.indices, pr._csc.data, pr._csr.indptr,
-                            pr._csr.indices, pr._csr.data, idx, d.astype(pr.dtype, copy=False),
-                            self.U, self.R, self.G, pr.T, pr.loss, *self._work)
+            touched = data_block_step(pr._csc.indptr, pr._csc.indices, pr._csc.data,
+                                      pr._csr.indptr, pr._csr.indices, pr._csr.data, idx,
+                                      d.astype(pr.dtype, copy=False), self.U, self.R, self.G,
+                                      pr.T, pr.loss, *self._work, pr.m // 4)
+            if touched > pr.m // 4:  # most rows changed: one streaming A'R beats scattering
+                self.G = np.ascontiguousarray(pr._csc.T @ self.R, dtype=pr.dtype)
         else:
             self.U += self.direction(idx, d)
             self.R = pr._derivative(self.U).astype(pr.dtype, copy=False)
