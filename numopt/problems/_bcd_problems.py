@@ -46,20 +46,24 @@ class BlockProblem(Protocol):
     def grad(self, x): ...
 
 
+def _int64_copy(M, fmt):
+    """A new canonical ``fmt`` array with int64 indices (the caller's matrix is never modified)."""
+    M = M.asformat(fmt)
+    if not M.has_canonical_format:
+        M = M.copy()
+        M.sum_duplicates()
+    cls = sp.csc_array if fmt == "csc" else sp.csr_array
+    return cls((M.data, M.indices.astype(np.int64), M.indptr.astype(np.int64)), shape=M.shape)
+
+
 def _as_host_matrix(A, name, dtype):
-    """``A`` as (CSC, CSR) scipy arrays with int64 indices, checked finite."""
+    """``A`` as a CSC scipy array with int64 indices, checked finite."""
     check_matrix(A, name=name, square=False)
     if not (sp.issparse(A) or isinstance(A, np.ndarray)):
         raise TypeError(f"`{name}` must be a NumPy array or a scipy.sparse matrix; got "
                         f"{type(A).__name__} (minimize_bcd runs on the CPU)")
-    csc = sp.csc_array(A, dtype=dtype)
-    csc.sum_duplicates()
-    csc.indices = csc.indices.astype(np.int64)
-    csc.indptr = csc.indptr.astype(np.int64)
-    csr = csc.tocsr()
-    csr.indices = csr.indices.astype(np.int64)
-    csr.indptr = csr.indptr.astype(np.int64)
-    return csc, csr
+    A = sp.csc_array(A) if isinstance(A, np.ndarray) else A
+    return _int64_copy(A.astype(dtype, copy=False), "csc")
 
 
 def _host_vector(v, name, dtype):
@@ -79,18 +83,37 @@ class _LinearModel:
 
     def __init__(self, A, T, l2, dtype):
         self.dtype = dtype
-        self._csc, self._csr = A
+        self._csc = A
+        self._csr_cache = None
         self.T = np.ascontiguousarray(T)  # (m, k) targets
         self.m, self.p = self._csc.shape
         self.k = T.shape[1]
         self.n = self.p * self.k
         self.l2 = check_scalar(l2, name="l2", low=0.0)
-        col_sq = np.asarray(self._csc.multiply(self._csc).sum(axis=0)).ravel()
+        indptr = self._csc.indptr
+        col_sq = np.zeros(self.p)
+        filled = np.diff(indptr) > 0  # reduceat over the non-empty columns' segments
+        if filled.any():
+            col_sq[filled] = np.add.reduceat(self._csc.data.astype(np.float64) ** 2,
+                                             indptr[:-1][filled])
         self.lipschitz = np.repeat(self._coord_scale() * col_sq + self.l2, self.k).astype(dtype)
-        absA = abs(self._csc)
-        row_abs = absA @ np.ones(self.p)
-        self.lipschitz_bar = np.repeat(self._bar_scale() * (absA.T @ row_abs) + self.l2,
-                                       self.k).astype(dtype)
+        self._lipschitz_bar = None
+
+    @property
+    def _csr(self):
+        """CSR copy (int64 indices), built on first use (row scatters of incremental gradients)."""
+        if self._csr_cache is None:
+            self._csr_cache = _int64_copy(self._csc, "csr")
+        return self._csr_cache
+
+    @property
+    def lipschitz_bar(self):
+        """Per-coordinate bounds valid for every block: ``s |A|'(|A| 1) + l2``."""
+        if self._lipschitz_bar is None:
+            absA = abs(self._csc)
+            bar = self._bar_scale() * (absA.T @ (absA @ np.ones(self.p))) + self.l2
+            self._lipschitz_bar = np.repeat(bar, self.k).astype(self.dtype)
+        return self._lipschitz_bar
 
     # -- the loss, row-wise on U = A X ---------------------------------------------------------
     def _loss(self, U):
@@ -116,12 +139,12 @@ class _LinearModel:
     def fun(self, x):
         """Objective value at ``x``."""
         X = self._X(x)
-        return float(self._loss(self._csr @ X)) + 0.5 * self.l2 * float(np.vdot(X, X))
+        return float(self._loss(self._csc @ X)) + 0.5 * self.l2 * float(np.vdot(X, X))
 
     def grad(self, x):
         """Full gradient at ``x``, shape (n,)."""
         X = self._X(x)
-        G = self._csc.T @ self._derivative(self._csr @ X) + self.l2 * X
+        G = self._csc.T @ self._derivative(self._csc @ X) + self.l2 * X
         return np.asarray(G, dtype=self.dtype).ravel()
 
     def _gram(self, idx):
@@ -146,7 +169,7 @@ class _LinearModel:
     def hess_bound_matvec(self, v):
         """``H v`` for the global bound ``H``."""
         V = np.asarray(v, dtype=np.float64).reshape(self.p, self.k)
-        W = self._csc.T @ (self._csr @ V)
+        W = self._csc.T @ (self._csc @ V)
         W = self._mix_classes(W)
         return (W + self.l2 * V).ravel()
 
@@ -173,7 +196,7 @@ class _LinearModelState:
         """Recompute ``U``, ``R`` and ``G`` from ``x`` (one full gradient)."""
         pr = self.problem
         X = self.x.reshape(pr.p, pr.k)
-        self.U = np.ascontiguousarray(pr._csr @ X, dtype=pr.dtype)
+        self.U = np.ascontiguousarray(pr._csc @ X, dtype=pr.dtype)
         self.R = np.ascontiguousarray(pr._derivative(self.U), dtype=pr.dtype)
         self.G = np.ascontiguousarray(pr._csc.T @ self.R, dtype=pr.dtype)
         self.ngrad += 1
@@ -194,11 +217,16 @@ class _LinearModelState:
         if self.jit:
             from .._kernels._bcd import data_block_step
 
+            # scatter the changed rows into G when few rows change, else one streaming A'R
+            limit = pr.m // 4
+            cols = idx[d != 0] // pr.k
+            few = int(np.sum(pr._csc.indptr[cols + 1] - pr._csc.indptr[cols])) <= limit
+            rows = pr._csr if few else pr._csc  # CSC passed as a placeholder when not scattering
             touched = data_block_step(pr._csc.indptr, pr._csc.indices, pr._csc.data,
-                                      pr._csr.indptr, pr._csr.indices, pr._csr.data, idx,
+                                      rows.indptr, rows.indices, rows.data, idx,
                                       d.astype(pr.dtype, copy=False), self.U, self.R, self.G,
-                                      pr.T, pr.loss, *self._work, pr.m // 4)
-            if touched > pr.m // 4:  # most rows changed: one streaming A'R beats scattering
+                                      pr.T, pr.loss, *self._work, limit if few else -1)
+            if not few or touched > limit:
                 self.G = np.ascontiguousarray(pr._csc.T @ self.R, dtype=pr.dtype)
         else:
             self.U += self.direction(idx, d)
@@ -210,7 +238,7 @@ class _LinearModelState:
         pr = self.problem
         j, c = np.divmod(idx, pr.k)
         dX = sp.csr_array((d, (j, c)), shape=(pr.p, pr.k))
-        return np.asarray((pr._csr @ dX).toarray(), dtype=pr.dtype)
+        return np.asarray((pr._csc @ dX).toarray(), dtype=pr.dtype)
 
     def fun_along(self, idx, d):
         """``t -> f(x + t d_b)`` (for line searches), from ``A d_b`` computed once."""
@@ -250,9 +278,9 @@ class LeastSquares(_LinearModel):
     def __init__(self, A, b):
         dtype = result_dtype(A, b, xp=np)
         mats = _as_host_matrix(A, "A", dtype)
-        m = mats[0].shape[0]
+        m = mats.shape[0]
         if shape_of(b) != (m,):
-            raise ValueError(f"`b` must have shape ({m},) to match `A` {mats[0].shape}; got "
+            raise ValueError(f"`b` must have shape ({m},) to match `A` {mats.shape}; got "
                              f"{shape_of(b)}")
         super().__init__(mats, _host_vector(b, "b", dtype)[:, None], 0.0, dtype)
 
@@ -274,7 +302,7 @@ class LeastSquares(_LinearModel):
         """Lasso duality gap ``P(x) - D(theta)`` of ``||Ax - b||^2/2 + l1 ||x||_1`` (>= 0, = 0 at
         the solution), with the dual point ``theta = (b - Ax) min(1, l1 / ||A'(b - Ax)||_inf)``."""
         x = np.asarray(x, dtype=np.float64)
-        rho = self.T[:, 0] - self._csr @ x
+        rho = self.T[:, 0] - self._csc @ x
         corr = float(np.abs(self._csc.T @ rho).max())
         theta = rho * (min(1.0, l1 / corr) if corr > 0 else 1.0)
         primal = 0.5 * float(rho @ rho) + l1 * float(np.abs(x).sum())
@@ -320,9 +348,9 @@ class Logistic(_LinearModel):
     def __init__(self, A, y, l2=0.0):
         dtype = result_dtype(A, xp=np)
         mats = _as_host_matrix(A, "A", dtype)
-        m = mats[0].shape[0]
+        m = mats.shape[0]
         if shape_of(y) != (m,):
-            raise ValueError(f"`y` must have shape ({m},) to match `A` {mats[0].shape}; got "
+            raise ValueError(f"`y` must have shape ({m},) to match `A` {mats.shape}; got "
                              f"{shape_of(y)}")
         y = _host_vector(y, "y", np.float64)
         labels = set(np.unique(y).tolist())
@@ -355,7 +383,7 @@ class Logistic(_LinearModel):
 
     def hess_block(self, x, idx):
         """The true Hessian block ``A_b' diag(s(1 - s)) A_b + l2 I`` at ``x``."""
-        return self._hess_block_at(self._csr @ self._X(x), np.asarray(idx))
+        return self._hess_block_at(self._csc @ self._X(x), np.asarray(idx))
 
     def separates(self, U):
         """True when ``x`` (with ``U = A x``) classifies every sample strictly correctly: then the
@@ -384,11 +412,11 @@ class Softmax(_LinearModel):
     def __init__(self, A, Y, l2=0.0):
         dtype = result_dtype(A, xp=np)
         mats = _as_host_matrix(A, "A", dtype)
-        m = mats[0].shape[0]
+        m = mats.shape[0]
         shape = shape_of(Y)
         if len(shape) != 2 or shape[0] != m or shape[1] < 2:
             raise ValueError(f"`Y` must be one-hot with shape ({m}, k), k >= 2, to match `A` "
-                             f"{mats[0].shape}; got {shape}")
+                             f"{mats.shape}; got {shape}")
         Y = _host_vector(Y, "Y", np.float64)
         if not (np.all((Y == 0) | (Y == 1)) and np.all(Y.sum(axis=1) == 1)):
             raise ValueError("`Y` must be one-hot: entries in {0, 1}, exactly one 1 per row")
@@ -437,7 +465,7 @@ class Softmax(_LinearModel):
 
     def hess_block(self, x, idx):
         """The true Hessian block at ``x``."""
-        return self._hess_block_at(self._csr @ self._X(x), np.asarray(idx))
+        return self._hess_block_at(self._csc @ self._X(x), np.asarray(idx))
 
     def separates(self, U):
         """True when ``X`` ranks every sample's label strictly first (no finite minimizer)."""
@@ -467,7 +495,7 @@ class Quadratic:
     def __init__(self, Q, c):
         dtype = result_dtype(Q, c, xp=np)
         check_matrix(Q, name="Q")
-        csr = _as_host_matrix(Q, "Q", dtype)[1]
+        csr = _int64_copy(_as_host_matrix(Q, "Q", dtype), "csr")
         n = csr.shape[0]
         if shape_of(c) != (n,):
             raise ValueError(f"`c` must have shape ({n},) to match `Q` {csr.shape}; got "
