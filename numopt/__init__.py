@@ -20,6 +20,7 @@ from .linalg import solve_sor as solve_sor
 from .linalg import train_dcdm as train_dcdm
 from .ot import solve_ot as solve_ot
 from .optimize import minimize_sketched_newton as minimize_sketched_newton
+from .optimize import minimize_bcd as minimize_bcd
 from .problems import poisson_matrix as poisson_matrix
 from . import prox as prox
 from .minimax import FiniteSumOperator as FiniteSumOperator
@@ -33,4 +34,5 @@ __all__ = [
     "DCDMModel", "solve_dcdm", "train_dcdm",
     "FiniteSumOperator", "prox", "solve_matrix_game", "solve_monotone_inclusion",
     "minimize_sketched_newton",
+    "minimize_bcd",
 ]

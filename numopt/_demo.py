@@ -16,6 +16,7 @@ DEMO_ROWS = (
     "numopt.linalg._dcdm._demo:rows",
     "numopt.minimax._demo:rows",
     "numopt.optimize._demo:rows",
+    "numopt.optimize._bcd._demo:rows",
 )
 
 

@@ -101,6 +101,17 @@ def _sketched_newton_args(xp, device, dtype):
                                          "sketch": "block-kaczmarz", "seed": 0, "tol": 1e-5}
 
 
+def _bcd_args(xp, device, dtype):
+    import numpy as np
+
+    from .problems import LeastSquares
+
+    rng = np.random.default_rng(0)
+    A = rng.standard_normal((20, 6)).astype(dtype)
+    b = rng.standard_normal(20).astype(dtype)
+    return (LeastSquares(A, b),), {"block_size": 2, "update": "newton", "tol": 1e-4}
+
+
 def _build():
     from . import linalg, minimax, optimize, ot
     from ._lib._optional import has_module
@@ -119,6 +130,8 @@ def _build():
         "minimize_sketched_newton": SolverCase(
             optimize.minimize_sketched_newton, _sketched_newton_args, backends=("numpy",),
             fields=("lam", "kkt_residual", "constr_violation", "n_inner", "merit_params", "nmatvec")),
+        "minimize_bcd": SolverCase(optimize.minimize_bcd, _bcd_args, backends=("numpy",),
+                                   fields=("fun", "nfev", "njev", "nhev")),
     }
     if has_module("torch"):  # the optional `deep` extra
         solvers["solve_dcdm"] = SolverCase(linalg.solve_dcdm, _dcdm_args, backends=("numpy", "cupy"),

@@ -23,6 +23,7 @@ KERNEL_MODULES = (
     "numopt._kernels._proj",
     "numopt._kernels._minimax",
     "numopt._kernels._sketch",
+    "numopt._kernels._bcd",
 )
 
 

@@ -129,6 +129,14 @@ def _cholmod(system, omega):
                           "cholmod")
 
 
+def _tree_sgs(system, omega):
+    """Forest-block symmetric Gauss-Seidel built on the BCD message-passing kernels."""
+    from ..optimize._bcd._forest import tree_sgs_preconditioner
+
+    indptr, indices, data = _host_csr("tree-sgs", system)
+    return Preconditioner(tree_sgs_preconditioner(indptr, indices, data, system.dtype), "tree-sgs")
+
+
 PRECONDITIONERS = {
     None: _identity,
     "jacobi": _jacobi,
@@ -136,6 +144,7 @@ PRECONDITIONERS = {
     "ic0": _ic0,
     "amg": _amg,
     "cholmod": _cholmod,
+    "tree-sgs": _tree_sgs,
 }
 
 

@@ -1,4 +1,17 @@
 """Problem gallery shared by tests, examples, the demo and the benchmarks."""
+from ..optimize._bcd._partitions import forest_partition as forest_partition
+from ..optimize._bcd._partitions import lattice_tree_partition as lattice_tree_partition
+from ..optimize._bcd._partitions import red_black_partition as red_black_partition
+from ._bcd_data import knn_label_propagation as knn_label_propagation
+from ._bcd_data import lattice_label_propagation as lattice_label_propagation
+from ._bcd_data import logistic_data as logistic_data
+from ._bcd_data import softmax_data as softmax_data
+from ._bcd_data import sparse_regression_data as sparse_regression_data
+from ._bcd_problems import BlockProblem as BlockProblem
+from ._bcd_problems import LeastSquares as LeastSquares
+from ._bcd_problems import Logistic as Logistic
+from ._bcd_problems import Quadratic as Quadratic
+from ._bcd_problems import Softmax as Softmax
 from ._constrained_logistic import constrained_logistic as constrained_logistic
 from ._grid_poisson import obstacle_mask as obstacle_mask
 from ._grid_poisson import poisson_masked as poisson_masked
@@ -34,4 +47,8 @@ __all__ = [
     # constrained optimization
     "ConstrainedProblem", "HS_PROBLEMS", "hock_schittkowski", "pde_control",
     "constrained_logistic",
+    # block coordinate descent
+    "BlockProblem", "LeastSquares", "Logistic", "Softmax", "Quadratic", "sparse_regression_data",
+    "logistic_data", "softmax_data", "lattice_label_propagation", "knn_label_propagation",
+    "forest_partition", "red_black_partition", "lattice_tree_partition",
 ]

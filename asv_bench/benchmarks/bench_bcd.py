@@ -1,0 +1,121 @@
+"""minimize_bcd benchmarks: Lasso vs scikit-learn, label propagation vs red-black Gauss-Seidel and
+Jacobi-PCG, tree-SGS preconditioned CG.  Sizes follow ``NUMOPT_BENCH_PROFILE`` (fast | regular)."""
+import os
+
+import numpy as np
+
+PROFILE = os.environ.get("NUMOPT_BENCH_PROFILE", "fast")
+LASSO_SIZE = {"fast": (200, 2000), "regular": (1000, 10000)}.get(PROFILE, (1000, 10000))
+LATTICE = {"fast": 50, "regular": 200}.get(PROFILE, 200)
+
+
+class Lasso:
+    """Time to the duality gap <= 1e-6 P(0) (numopt tol chosen to meet it, see compare_bcd.py)."""
+
+    params = [10, 100]
+    param_names = ["lambda_max_over"]
+
+    def setup(self, frac):
+        from numopt._lib._jit import warmup
+        from numopt.problems import LeastSquares, sparse_regression_data
+
+        warmup()
+        self.A, self.b, _ = sparse_regression_data(*LASSO_SIZE, seed=1)
+        self.problem = LeastSquares(self.A, self.b)
+        self.l1 = float(np.abs(self.A.T @ self.b).max()) / frac
+        self.m = self.A.shape[0]
+
+    def _numopt(self):
+        import numopt
+
+        return numopt.minimize_bcd(self.problem, blocks="variable",
+                                   block_size=min(2000, self.A.shape[1]), selection="gsq",
+                                   update="prox-newton", l1=self.l1, tol=1e-7, maxiter=10_000)
+
+    def time_numopt(self, frac):
+        self._numopt()
+
+    def time_sklearn(self, frac):
+        from sklearn.linear_model import Lasso as SkLasso
+
+        SkLasso(alpha=self.l1 / self.m, fit_intercept=False, tol=5e-7,
+                max_iter=100_000).fit(self.A, self.b)
+
+    def track_gap_over_p0(self, frac):
+        x = self._numopt().x
+        return self.problem.duality_gap(x, self.l1) / (0.5 * float(self.b @ self.b))
+
+    track_gap_over_p0.unit = "gap/P(0)"
+
+
+class LabelPropagation:
+    """Passes over the graph (row visits / n) to ||x - x*|| <= 1e-8 ||x*|| on lattice "D"."""
+
+    params = ["lattice-combs", "greedy-tree", "red-black"]
+    param_names = ["blocks"]
+
+    def setup(self, blocks):
+        import scipy.sparse.linalg as spl
+
+        from numopt._lib._jit import warmup
+        from numopt.problems import (Quadratic, lattice_label_propagation, lattice_tree_partition,
+                                     red_black_partition)
+
+        warmup()
+        Q, c, labeled = lattice_label_propagation(LATTICE, LATTICE, weight=1e5,
+                                                  n_labeled=LATTICE * LATTICE // 25, seed=1)
+        self.problem = Quadratic(Q, c)
+        self.x_star = spl.spsolve(Q.tocsc(), c)
+        self.kwargs = {
+            "lattice-combs": {"blocks": lattice_tree_partition(LATTICE, LATTICE, labeled),
+                              "selection": "cyclic"},
+            "greedy-tree": {"blocks": "tree", "selection": "gsl"},
+            "red-black": {"blocks": red_black_partition(Q), "selection": "cyclic"},
+        }[blocks]
+
+    def _run(self):
+        import numopt
+
+        scale = 1e-8 * np.linalg.norm(self.x_star)
+
+        def stop(res):
+            if np.linalg.norm(res.x - self.x_star) <= scale:
+                raise StopIteration
+
+        return numopt.minimize_bcd(self.problem, update="message-passing", tol=1e-15,
+                                   maxiter=200_000, callback=stop, **self.kwargs)
+
+    def time_solve(self, blocks):
+        self._run()
+
+    def track_passes(self, blocks):
+        return self._run().ncoord / self.problem.n
+
+    track_passes.unit = "passes"
+
+
+class TreeSGSPreconditioner:
+    """solve_pcg on lattice "D" (W = 1e5): Jacobi vs IC(0) vs tree-SGS, rtol 1e-8."""
+
+    params = ["jacobi", "ic0", "tree-sgs"]
+    param_names = ["preconditioner"]
+
+    def setup(self, preconditioner):
+        from numopt._lib._jit import warmup
+        from numopt.problems import lattice_label_propagation
+
+        warmup()
+        self.Q, self.c, _ = lattice_label_propagation(LATTICE, LATTICE, weight=1e5,
+                                                      n_labeled=LATTICE * LATTICE // 25, seed=1)
+
+    def time_pcg(self, preconditioner):
+        import numopt
+
+        numopt.solve_pcg(self.Q, self.c, preconditioner=preconditioner, rtol=1e-8)
+
+    def track_iterations(self, preconditioner):
+        import numopt
+
+        return numopt.solve_pcg(self.Q, self.c, preconditioner=preconditioner, rtol=1e-8).nit
+
+    track_iterations.unit = "iterations"

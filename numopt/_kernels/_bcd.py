@@ -1,0 +1,564 @@
+"""Block coordinate descent kernels: greedy scores, incremental gradients, forest (tree) solves.
+
+Sparse matrices are CSR/CSC triples ``(indptr, indices, data)`` with int64 indices.  A *forest
+factor* of a block ``B`` of a symmetric matrix ``Q`` whose graph restricted to ``B`` is a forest is
+stored as four arrays over the block's nodes in BFS order: ``order`` (node ids), ``parent``
+(position of the parent in ``order``, -1 for a root), ``coef`` (``Q[node, parent]``) and ``piv``
+(pivots after leaves-first elimination).
+"""
+import math
+
+import numpy as np
+
+from .._lib._jit import kernel
+
+CYCLE = 1
+NONPOSITIVE_PIVOT = 2
+
+LOSS_SQUARED = 0
+LOSS_LOGISTIC = 1
+LOSS_SOFTMAX = 2
+
+
+@kernel
+def prox_target(xi, gi, curv, l1, lo, hi):
+    """``clip(soft(x_i - g_i / D_i, l1 / D_i), lo_i, hi_i)`` for one coordinate (``D_i > 0``)."""
+    v = xi - gi / curv
+    t = l1 / curv
+    if v > t:
+        v -= t
+    elif v < -t:
+        v += t
+    else:
+        v = 0.0
+    return min(max(v, lo), hi)
+
+
+@kernel
+def prox_residual(x, g, lip, l1, lo, hi):
+    """``max_i L_i |x_i - T_i(x)|`` over the coordinates with ``L_i > 0``."""
+    out = 0.0
+    for i in range(x.shape[0]):
+        if lip[i] > 0:
+            out = max(out, lip[i] * abs(x[i] - prox_target(x[i], g[i], lip[i], l1, lo[i], hi[i])))
+    return out
+
+
+@kernel
+def gsq_scores(x, g, curv, l1, lo, hi, out):
+    """Decrease of the proximal 1-D model per coordinate (GS-q); 0 where the curvature is 0.
+
+    ``score_i = -(g_i d_i + D_i d_i^2 / 2 + l1 (|x_i + d_i| - |x_i|))``, ``d_i = T_i(x) - x_i``.
+    """
+    for i in range(x.shape[0]):
+        c = curv[i]
+        if c > 0:
+            d = prox_target(x[i], g[i], c, l1, lo[i], hi[i]) - x[i]
+            out[i] = -(g[i] * d + 0.5 * c * d * d + l1 * (abs(x[i] + d) - abs(x[i])))
+        else:
+            out[i] = 0.0
+
+
+@kernel
+def box_l1_qp(H, g, x, l1, lo, hi, y, tol, max_sweeps):
+    """Minimize ``g'(y - x) + (y - x)'H(y - x)/2 + l1 ||y||_1`` over ``lo <= y <= hi`` by cyclic CD.
+
+    ``y`` holds the start on entry and the solution on exit.  Stops when a sweep changes no entry
+    by more than ``tol * max(1, ||y||_inf)``; returns the number of sweeps.
+    """
+    n = x.shape[0]
+    q = g.copy()  # gradient of the model at y
+    for i in range(n):
+        if y[i] != x[i]:
+            for j in range(n):
+                q[j] += H[j, i] * (y[i] - x[i])
+    sweeps = 0
+    while sweeps < max_sweeps:
+        sweeps += 1
+        change = 0.0
+        ymax = 1.0
+        for i in range(n):
+            h = H[i, i]
+            if h <= 0:
+                continue
+            new = prox_target(y[i], q[i], h, l1, lo[i], hi[i])
+            delta = new - y[i]
+            if delta != 0.0:
+                y[i] = new
+                for j in range(n):
+                    q[j] += H[j, i] * delta
+                change = max(change, abs(delta))
+            ymax = max(ymax, abs(y[i]))
+        if change <= tol * ymax:
+            break
+    return sweeps
+
+
+@kernel
+def _block_model(cptr, cidx, cval, idx, x, g, l1, y, work):
+    """``g_b'(y - x_b) + ||A_b (y - x_b)||^2 / 2 + l1 ||y||_1``; ``work`` receives ``A_b(y - x_b)``."""
+    work[:] = 0.0
+    val = 0.0
+    for t in range(idx.shape[0]):
+        j = idx[t]
+        dt = y[t] - x[j]
+        val += g[j] * dt + l1 * abs(y[t])
+        if dt != 0.0:
+            for p in range(cptr[j], cptr[j + 1]):
+                work[cidx[p]] += cval[p] * dt
+    return val + 0.5 * np.dot(work, work)
+
+
+@kernel
+def ls_block_cd(cptr, cidx, cval, idx, lip, x, g, l1, lo, hi, y, work, tol, max_sweeps):
+    """Exact least-squares block step: minimize ``g_b'(y - x_b) + ||A_b (y - x_b)||^2 / 2 +
+    l1 ||y||_1`` over ``lo <= y <= hi`` by cyclic CD, matrix-free (``work = A_b (y - x_b)``).
+
+    ``y`` starts at ``x[idx]``.  After a full sweep only the non-zero coordinates are swept until
+    no coordinate's prox-residual ``L_j |delta_j|`` exceeds ``tol``; a full sweep then confirms.
+    Every 5 sweeps over the same coordinates, Anderson extrapolation of the last iterates is tried
+    and kept if it is feasible and lowers the model.  ``work`` (length m) must be zero and is
+    restored.  Returns the number of sweeps.
+    """
+    nb = idx.shape[0]
+    depth = 5
+    hist = np.empty((depth + 1, nb), dtype=y.dtype)
+    trial = np.empty(nb, dtype=y.dtype)
+    trial_work = np.empty_like(work)
+    nh = 0
+    sweeps = 0
+    full = True
+    while sweeps < max_sweeps:
+        sweeps += 1
+        change = 0.0
+        for t in range(nb):
+            if not full and y[t] == 0.0:
+                continue
+            j = idx[t]
+            L = lip[j]
+            if L <= 0:
+                continue
+            q = g[j]
+            for p in range(cptr[j], cptr[j + 1]):
+                q += cval[p] * work[cidx[p]]
+            new = prox_target(y[t], q, L, l1, lo[j], hi[j])
+            delta = new - y[t]
+            if delta != 0.0:
+                y[t] = new
+                for p in range(cptr[j], cptr[j + 1]):
+                    work[cidx[p]] += cval[p] * delta
+                change = max(change, L * abs(delta))
+        if change <= tol:
+            if full:
+                break
+            full = True
+            nh = 0
+            continue
+        if full:
+            full = False
+            nh = 0
+            continue
+        hist[nh] = y
+        nh += 1
+        if nh == depth + 1:  # Anderson extrapolation on the last depth+1 active sweeps
+            nh = 0
+            U = hist[1:] - hist[:-1]
+            C = U @ U.T
+            reg = 1e-10 * max(np.trace(C), 1e-300)
+            for k in range(depth):
+                C[k, k] += reg
+            z = np.linalg.solve(C, np.ones(depth, dtype=C.dtype))
+            z /= z.sum()
+            for t in range(nb):
+                v = 0.0
+                for k in range(depth):
+                    v += z[k] * hist[k + 1, t]
+                if (y[t] == 0.0 and v != 0.0) or v < lo[idx[t]] or v > hi[idx[t]]:
+                    v = y[t]  # keep zeros and bounds: extrapolate only the free coordinates
+                trial[t] = v
+            f_trial = _block_model(cptr, cidx, cval, idx, x, g, l1, trial, trial_work)
+            f_now = 0.0
+            for t in range(nb):
+                f_now += g[idx[t]] * (y[t] - x[idx[t]]) + l1 * abs(y[t])
+            f_now += 0.5 * np.dot(work, work)
+            if f_trial < f_now:
+                y[:] = trial
+                work[:] = trial_work
+    for t in range(nb):
+        j = idx[t]
+        for p in range(cptr[j], cptr[j + 1]):
+            work[cidx[p]] = 0.0
+    return sweeps
+
+
+@kernel
+def sym_scatter_update(indptr, indices, data, idx, d, g):
+    """``g += Q[:, idx] d`` for a symmetric CSR ``Q`` (rows ``idx`` read as columns)."""
+    for t in range(idx.shape[0]):
+        j = idx[t]
+        dt = d[t]
+        for k in range(indptr[j], indptr[j + 1]):
+            g[indices[k]] += data[k] * dt
+
+
+@kernel
+def gram_block(cptr, cidx, cval, cols, work, H):
+    """``H = A[:, cols]' A[:, cols]`` from CSC triples; ``work`` (length m) must be zero (restored)."""
+    nb = cols.shape[0]
+    for a in range(nb):
+        ja = cols[a]
+        for q in range(cptr[ja], cptr[ja + 1]):
+            work[cidx[q]] = cval[q]
+        for b in range(a, nb):
+            jb = cols[b]
+            acc = 0.0
+            for q in range(cptr[jb], cptr[jb + 1]):
+                acc += work[cidx[q]] * cval[q]
+            H[a, b] = acc
+            H[b, a] = acc
+        for q in range(cptr[ja], cptr[ja + 1]):
+            work[cidx[q]] = 0.0
+
+
+@kernel
+def _row_derivative(loss, u, target, out):
+    """``phi'(u)`` of one data row: squared ``u - b``, logistic ``-y / (1 + e^{y u})``, softmax."""
+    k = u.shape[0]
+    if loss == LOSS_SQUARED:
+        for c in range(k):
+            out[c] = u[c] - target[c]
+    elif loss == LOSS_LOGISTIC:
+        for c in range(k):
+            z = target[c] * u[c]
+            if z > 0:
+                e = math.exp(-z)
+                out[c] = -target[c] * e / (1.0 + e)
+            else:
+                out[c] = -target[c] / (1.0 + math.exp(z))
+    else:
+        top = u[0]
+        for c in range(1, k):
+            top = max(top, u[c])
+        total = 0.0
+        for c in range(k):
+            out[c] = math.exp(max(u[c] - top, -700.0))  # no subnormals (slow)
+            total += out[c]
+        for c in range(k):
+            out[c] = out[c] / total - target[c]
+
+
+@kernel
+def data_block_step(cptr, cidx, cval, rptr, ridx, rval, idx, d, U, R, G, T, loss, mark, touched,
+                    max_touched):
+    """Apply ``X[idx] += d`` (flat index ``j * k + c``) to ``U = A X``, ``R = phi'(U)``, ``G = A'R``.
+
+    Only the rows of ``A`` touched by the changed columns are recomputed (incremental gradient);
+    ``mark`` (zeros, length m) and ``touched`` are work arrays.  Returns the number of touched rows;
+    when it exceeds ``max_touched``, ``G`` is left stale (the caller recomputes ``A'R`` in one
+    streaming product, cheaper than scattering most rows).
+    """
+    k = U.shape[1]
+    nt = 0
+    for t in range(idx.shape[0]):
+        dt = d[t]
+        if dt == 0.0:
+            continue
+        j = idx[t] // k
+        c = idx[t] - j * k
+        for q in range(cptr[j], cptr[j + 1]):
+            i = cidx[q]
+            U[i, c] += cval[q] * dt
+            if mark[i] == 0:
+                mark[i] = 1
+                touched[nt] = i
+                nt += 1
+    new = np.empty(k, dtype=U.dtype)
+    delta = np.empty(k, dtype=U.dtype)
+    scatter = nt <= max_touched
+    for s in range(nt):
+        i = touched[s]
+        mark[i] = 0
+        _row_derivative(loss, U[i], T[i], new)
+        for c in range(k):
+            delta[c] = new[c] - R[i, c]
+            R[i, c] = new[c]
+        if not scatter:
+            continue
+        for q in range(rptr[i], rptr[i + 1]):
+            j = ridx[q]
+            a = rval[q]
+            for c in range(k):
+                G[j, c] += a * delta[c]
+    return nt
+
+
+@kernel
+def forest_factor(indptr, indices, data, nodes, mark, order, parent, coef, piv):
+    """Factor ``Q[B, B]`` for the block ``B = nodes`` whose graph must be a forest.
+
+    BFS from every unvisited node; a visited neighbour that is not the parent closes a cycle.  Then
+    leaves-first elimination ``piv[p] -= coef^2 / piv[i]``.  ``mark`` (length n) must be all -1 on
+    entry and is restored.  Returns ``(code, node)``: 0 ok, :data:`CYCLE` or
+    :data:`NONPOSITIVE_PIVOT` with the offending node.
+    """
+    m = nodes.shape[0]
+    for t in range(m):
+        mark[nodes[t]] = -2
+    code = 0
+    bad = -1
+    head = 0
+    tail = 0
+    for t in range(m):
+        s = nodes[t]
+        if mark[s] != -2:
+            continue
+        mark[s] = tail
+        order[tail] = s
+        parent[tail] = -1
+        coef[tail] = 0.0
+        piv[tail] = 0.0
+        tail += 1
+        while head < tail and code == 0:
+            u = order[head]
+            pu = head
+            head += 1
+            for k in range(indptr[u], indptr[u + 1]):
+                v = indices[k]
+                a = data[k]
+                if v == u:
+                    piv[pu] += a
+                elif a != 0.0:
+                    mv = mark[v]
+                    if mv == -2:
+                        mark[v] = tail
+                        order[tail] = v
+                        parent[tail] = pu
+                        coef[tail] = a
+                        piv[tail] = 0.0
+                        tail += 1
+                    elif mv >= 0 and mv != parent[pu]:
+                        code = CYCLE
+                        bad = u
+                        break
+        if code != 0:
+            break
+    if code == 0:
+        for pos in range(m - 1, -1, -1):
+            if not piv[pos] > 0.0:
+                code = NONPOSITIVE_PIVOT
+                bad = order[pos]
+                break
+            p = parent[pos]
+            if p >= 0:
+                piv[p] -= coef[pos] * coef[pos] / piv[pos]
+    for t in range(m):
+        mark[nodes[t]] = -1
+    return code, bad
+
+
+@kernel
+def forest_apply(parent, coef, piv, y):
+    """Solve with a forest factor in place: ``y`` is indexed by BFS position (two passes, O(m))."""
+    m = y.shape[0]
+    for pos in range(m - 1, -1, -1):
+        p = parent[pos]
+        if p >= 0:
+            y[p] -= coef[pos] / piv[pos] * y[pos]
+    for pos in range(m):
+        p = parent[pos]
+        if p >= 0:
+            y[pos] = (y[pos] - coef[pos] * y[p]) / piv[pos]
+        else:
+            y[pos] = y[pos] / piv[pos]
+
+
+@kernel
+def forest_newton_step(indptr, indices, data, nodes, g, mark, order, parent, coef, piv, d):
+    """Exact block step ``d = -Q[B, B]^{-1} g[B]`` on a forest block; ``d`` follows ``order``.
+
+    Returns ``(code, node)`` as :func:`forest_factor`.
+    """
+    code, bad = forest_factor(indptr, indices, data, nodes, mark, order, parent, coef, piv)
+    if code != 0:
+        return code, bad
+    m = nodes.shape[0]
+    for pos in range(m):
+        d[pos] = -g[order[pos]]
+    forest_apply(parent[:m], coef[:m], piv[:m], d[:m])
+    return 0, -1
+
+
+@kernel
+def _find(uf, i):
+    while uf[i] != i:
+        uf[i] = uf[uf[i]]
+        i = uf[i]
+    return i
+
+
+@kernel
+def greedy_forest(indptr, indices, data, candidates, mark, uf, stamp, out):
+    """Scan ``candidates`` in order; add node i iff its neighbours already in the block lie in
+    pairwise different trees (union-find), then merge them.  O(nnz alpha(n)).
+
+    ``mark`` (all -1, restored) and ``uf``, ``stamp`` (all -1 on entry) are work arrays of length n.
+    The block goes to ``out``; returns its size.
+    """
+    cnt = 0
+    for t in range(candidates.shape[0]):
+        i = candidates[t]
+        ok = True
+        for k in range(indptr[i], indptr[i + 1]):
+            j = indices[k]
+            if j == i or data[k] == 0.0 or mark[j] < 0:
+                continue
+            r = _find(uf, j)
+            if stamp[r] == t:
+                ok = False
+                break
+            stamp[r] = t
+        if not ok:
+            continue
+        mark[i] = cnt
+        out[cnt] = i
+        cnt += 1
+        uf[i] = i
+        for k in range(indptr[i], indptr[i + 1]):
+            j = indices[k]
+            if j == i or data[k] == 0.0 or mark[j] < 0:
+                continue
+            uf[_find(uf, j)] = i
+    for t in range(cnt):
+        mark[out[t]] = -1
+        uf[out[t]] = -1
+    stamp[:] = -1
+    return cnt
+
+
+@kernel
+def forest_partition_assign(indptr, indices, data, visit, forest_of, uf, stamp):
+    """Put each node (in ``visit`` order) into the lowest-numbered forest where it closes no cycle,
+    else open a new one.  ``forest_of``, ``uf``, ``stamp``: length n, all -1.  Returns #forests."""
+    nforests = 0
+    counter = 0
+    for t in range(visit.shape[0]):
+        i = visit[t]
+        chosen = nforests
+        for f in range(nforests):
+            counter += 1
+            ok = True
+            for k in range(indptr[i], indptr[i + 1]):
+                j = indices[k]
+                if j == i or data[k] == 0.0 or forest_of[j] != f:
+                    continue
+                r = _find(uf, j)
+                if stamp[r] == counter:
+                    ok = False
+                    break
+                stamp[r] = counter
+            if ok:
+                chosen = f
+                break
+        if chosen == nforests:
+            nforests += 1
+        forest_of[i] = chosen
+        uf[i] = i
+        for k in range(indptr[i], indptr[i + 1]):
+            j = indices[k]
+            if j != i and data[k] != 0.0 and forest_of[j] == chosen:
+                uf[_find(uf, j)] = i
+    return nforests
+
+
+@kernel
+def greedy_coloring(indptr, indices, data, color, counts, used):
+    """Greedy colouring in index order: the allowed colour with the fewest nodes, else a new one.
+
+    ``color`` (all -1), ``counts`` and ``used`` (zeros) have length n.  Returns #colours.
+    """
+    ncolors = 0
+    for i in range(indptr.shape[0] - 1):
+        for k in range(indptr[i], indptr[i + 1]):
+            j = indices[k]
+            if j != i and data[k] != 0.0 and color[j] >= 0:
+                used[color[j]] = i + 1
+        best = -1
+        for c in range(ncolors):
+            if used[c] != i + 1 and (best < 0 or counts[c] < counts[best]):
+                best = c
+        if best < 0:
+            best = ncolors
+            ncolors += 1
+        color[i] = best
+        counts[best] += 1
+    return ncolors
+
+
+@kernel
+def block_sgs_apply(off_ptr, off_idx, off_val, members, seg, order, parent, coef, piv, r, z, tmp,
+                    y):
+    """``z = M^{-1} r`` for the symmetric block Gauss-Seidel ``M = (D + L) D^{-1} (D + U)`` whose
+    diagonal blocks are forests (factored).
+
+    ``off_*`` is the CSR of ``A`` without its diagonal blocks, ``members`` the blocks' sorted nodes
+    (block ``b`` is ``seg[b]:seg[b+1]``, like its factor).  A forward block sweep from ``z = 0``,
+    then a backward one; the last block of the forward sweep is not repeated (its right-hand side
+    is unchanged).  ``tmp`` (length n) and ``y`` (largest block) are work arrays.
+    """
+    nb = seg.shape[0] - 1
+    z[:] = 0.0
+    for step in range(2 * nb - 1):
+        b = step if step < nb else 2 * nb - 2 - step
+        s0 = seg[b]
+        s1 = seg[b + 1]
+        for t in range(s0, s1):  # sorted rows: streaming access; z = 0 in the first block
+            i = members[t]
+            acc = r[i]
+            if step > 0:
+                for q in range(off_ptr[i], off_ptr[i + 1]):
+                    acc -= off_val[q] * z[off_idx[q]]
+            tmp[i] = acc
+        for pos in range(s0, s1):
+            y[pos - s0] = tmp[order[pos]]
+        forest_apply(parent[s0:s1], coef[s0:s1], piv[s0:s1], y[:s1 - s0])
+        for pos in range(s0, s1):
+            z[order[pos]] = y[pos - s0]
+
+
+def warmup():
+    """Compile every kernel here for float32 and float64 (or load them from the cache)."""
+    i64 = np.int64
+    indptr = np.array([0, 2, 5, 7], dtype=i64)
+    indices = np.array([0, 1, 0, 1, 2, 1, 2], dtype=i64)
+    nodes = np.arange(3, dtype=i64)
+    idx = np.array([1], dtype=i64)
+    for dtype in (np.float32, np.float64):
+        data = np.array([2.0, -1.0, -1.0, 2.0, -1.0, -1.0, 2.0], dtype=dtype)
+        v = np.ones(3, dtype=dtype)
+        lo, hi = np.full(3, -np.inf, dtype=dtype), np.full(3, np.inf, dtype=dtype)
+        out = np.empty(3, dtype=dtype)
+        prox_residual(v, v, v, 0.0, lo, hi)
+        gsq_scores(v, v, v, 0.0, lo, hi, out)
+        H = np.eye(3, dtype=dtype)
+        box_l1_qp(H, v, v, 0.0, lo, hi, v.copy(), 1e-13, 10)
+        sym_scatter_update(indptr, indices, data, idx, v[:1], out)
+        gram_block(indptr, indices, data, nodes, np.zeros(3, dtype=dtype), np.empty((3, 3)))
+        ls_block_cd(indptr, indices, data, nodes, v, v, v, 0.0, lo, hi, v.copy(),
+                    np.zeros(3, dtype=dtype), 1e-13, 10)
+        mark, order, parent = np.full(3, -1, i64), np.empty(3, i64), np.empty(3, i64)
+        coef, piv = np.empty(3, dtype=dtype), np.empty(3, dtype=dtype)
+        forest_newton_step(indptr, indices, data, nodes, v, mark, order, parent, coef, piv, out)
+        seg = np.array([0, 3], dtype=i64)
+        block_sgs_apply(indptr, indices, data, nodes, seg, order, parent, coef, piv, v, out,
+                        v.copy(), v.copy())
+        for loss, k in ((LOSS_SQUARED, 1), (LOSS_LOGISTIC, 1), (LOSS_SOFTMAX, 3)):
+            U, R, T = (np.ones((3, k), dtype=dtype) for _ in range(3))
+            G = np.zeros((3, k), dtype=dtype)
+            data_block_step(indptr, indices, data, indptr, indices, data, idx, v[:1], U, R, G, T,
+                            loss, np.zeros(3, i64), np.empty(3, i64), 3)
+    data = np.ones(7)
+    work = [np.full(3, -1, i64) for _ in range(3)]
+    greedy_forest(indptr, indices, data, nodes, work[0], work[1], work[2], np.empty(3, i64))
+    work = [np.full(3, -1, i64) for _ in range(3)]
+    forest_partition_assign(indptr, indices, data, nodes, work[0], work[1], work[2])
+    greedy_coloring(indptr, indices, data, np.full(3, -1, i64), np.zeros(3, i64), np.zeros(3, i64))

@@ -1,0 +1,592 @@
+"""Problems for :func:`numopt.minimize_bcd`: least squares, logistic, softmax, sparse quadratics.
+
+Each problem follows the :class:`BlockProblem` protocol.  The built-in ones also keep an
+incremental *state* (``U = A X`` and ``G = A' phi'(U)`` for data problems, ``g = Q x - c`` for
+quadratics) so that a block step costs the rows it touches, not a full gradient.
+"""
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+import scipy.sparse as sp
+
+from .._lib._array_api import array_namespace, result_dtype
+from .._lib._jit import host_kernel, use_jit
+from .._lib._validate import check_finite, check_matrix, check_scalar, shape_of
+
+__all__ = ["BlockProblem", "LeastSquares", "Logistic", "Softmax", "Quadratic"]
+
+
+@runtime_checkable
+class BlockProblem(Protocol):
+    """What :func:`numopt.minimize_bcd` needs from a smooth convex objective ``f``.
+
+    Required attributes and methods:
+
+    * ``n`` (int): number of variables;
+    * ``fun(x) -> float`` and ``grad(x) -> (n,) array``;
+    * ``lipschitz``: ``(n,)`` coordinate-wise Lipschitz constants ``L_i`` of the gradient.
+
+    Optional (rules that need one raise ``ValueError`` naming it when it is missing):
+
+    * ``hess_bound_block(idx) -> (|b|, |b|)`` dense matrix ``H_b`` with ``grad^2 f(x)[b, b] <= H_b``
+      for every ``x`` (needed by ``selection='gsd'/'gsq'`` and ``update='newton'/'prox-newton'``;
+      without it ``update='lipschitz'`` uses ``L_b = sum_{i in b} L_i``);
+    * ``hess_block(x, idx)``: the true Hessian block (Newton steps with Armijo backtracking);
+    * ``hess_bound_matvec(v)``: ``H v`` for a global bound ``H`` (variable-block ``'gsq'``);
+    * ``lipschitz_bar``: ``(n,)`` bounds valid for every block (variable-block ``'gsl'``; default
+      ``block_size * L_i``);
+    * ``graph``: sparse symmetric matrix whose pattern is the coupling graph (``blocks='tree'``).
+    """
+
+    n: int
+    lipschitz: object
+
+    def fun(self, x): ...
+
+    def grad(self, x): ...
+
+
+def _int64_copy(M, fmt):
+    """A new canonical ``fmt`` array with int64 indices (the caller's matrix is never modified)."""
+    M = M.asformat(fmt)
+    if not M.has_canonical_format:
+        M = M.copy()
+        M.sum_duplicates()
+    cls = sp.csc_array if fmt == "csc" else sp.csr_array
+    return cls((M.data, M.indices.astype(np.int64), M.indptr.astype(np.int64)), shape=M.shape)
+
+
+def _as_host_matrix(A, name, dtype):
+    """``A`` as a CSC scipy array with int64 indices, checked finite."""
+    check_matrix(A, name=name, square=False)
+    if not (sp.issparse(A) or isinstance(A, np.ndarray)):
+        raise TypeError(f"`{name}` must be a NumPy array or a scipy.sparse matrix; got "
+                        f"{type(A).__name__} (minimize_bcd runs on the CPU)")
+    A = sp.csc_array(A) if isinstance(A, np.ndarray) else A
+    return _int64_copy(A.astype(dtype, copy=False), "csc")
+
+
+def _host_vector(v, name, dtype):
+    array_namespace(v)  # rejects foreign objects with a clear TypeError
+    if not isinstance(v, (np.ndarray, list, tuple)):
+        raise TypeError(f"`{name}` must be a NumPy array; got {type(v).__name__}")
+    v = np.asarray(v)
+    return check_finite(v.astype(dtype, copy=True), name=name) if v.size else v.astype(dtype)
+
+
+class _LinearModel:
+    """``f(X) = sum_i phi(a_i' X) + l2/2 ||X||^2`` with ``X`` of shape (p, k) flattened row-major
+    (variable ``j * k + c``).  Subclasses fix the loss ``phi`` and the curvature bound."""
+
+    loss = None          # kernel loss code
+    quadratic = False    # the Hessian bound is the Hessian (exact block minimization)
+
+    def __init__(self, A, T, l2, dtype):
+        self.dtype = dtype
+        self._csc = A
+        self._csr_cache = None
+        self.T = np.ascontiguousarray(T)  # (m, k) targets
+        self.m, self.p = self._csc.shape
+        self.k = T.shape[1]
+        self.n = self.p * self.k
+        self.l2 = check_scalar(l2, name="l2", low=0.0)
+        indptr = self._csc.indptr
+        col_sq = np.zeros(self.p)
+        filled = np.diff(indptr) > 0  # reduceat over the non-empty columns' segments
+        if filled.any():
+            col_sq[filled] = np.add.reduceat(self._csc.data.astype(np.float64) ** 2,
+                                             indptr[:-1][filled])
+        self.lipschitz = np.repeat(self._coord_scale() * col_sq + self.l2, self.k).astype(dtype)
+        self._lipschitz_bar = None
+
+    @property
+    def _csr(self):
+        """CSR copy (int64 indices), built on first use (row scatters of incremental gradients)."""
+        if self._csr_cache is None:
+            self._csr_cache = _int64_copy(self._csc, "csr")
+        return self._csr_cache
+
+    @property
+    def lipschitz_bar(self):
+        """Per-coordinate bounds valid for every block: ``s |A|'(|A| 1) + l2``."""
+        if self._lipschitz_bar is None:
+            absA = abs(self._csc)
+            bar = self._bar_scale() * (absA.T @ (absA @ np.ones(self.p))) + self.l2
+            self._lipschitz_bar = np.repeat(bar, self.k).astype(self.dtype)
+        return self._lipschitz_bar
+
+    # -- the loss, row-wise on U = A X ---------------------------------------------------------
+    def _loss(self, U):
+        raise NotImplementedError
+
+    def _derivative(self, U):
+        raise NotImplementedError
+
+    def _coord_scale(self):
+        return 1.0
+
+    def _bar_scale(self):
+        return 1.0
+
+    def _bound_factor(self, classes):
+        """Class factor ``S`` of the bound ``H[(j,c),(j',c')] = S[c,c'] A_j'A_j'``."""
+        return self._coord_scale() * np.ones((classes.size, classes.size))
+
+    # -- protocol --------------------------------------------------------------------------------
+    def _X(self, x):
+        return np.asarray(x, dtype=self.dtype).reshape(self.p, self.k)
+
+    def fun(self, x):
+        """Objective value at ``x``."""
+        X = self._X(x)
+        return float(self._loss(self._csc @ X)) + 0.5 * self.l2 * float(np.vdot(X, X))
+
+    def grad(self, x):
+        """Full gradient at ``x``, shape (n,)."""
+        X = self._X(x)
+        G = self._csc.T @ self._derivative(self._csc @ X) + self.l2 * X
+        return np.asarray(G, dtype=self.dtype).ravel()
+
+    def _gram(self, idx):
+        cols = np.asarray(idx, dtype=np.int64) // self.k
+        if use_jit(np):
+            from .._kernels._bcd import gram_block
+
+            H = np.empty((cols.size, cols.size))
+            gram_block(self._csc.indptr, self._csc.indices, self._csc.data, cols,
+                       np.zeros(self.m, dtype=self.dtype), H)
+            return H
+        A_b = self._csc[:, cols]
+        return np.asarray((A_b.T @ A_b).toarray(), dtype=np.float64)
+
+    def hess_bound_block(self, idx):
+        """``H_b``: ``s A_b'A_b + l2 I`` (softmax: times Boehning's class factor)."""
+        idx = np.asarray(idx)
+        H = self._gram(idx) * self._bound_factor(idx % self.k)
+        H[np.diag_indices_from(H)] += self.l2
+        return H
+
+    def hess_bound_matvec(self, v):
+        """``H v`` for the global bound ``H``."""
+        V = np.asarray(v, dtype=np.float64).reshape(self.p, self.k)
+        W = self._csc.T @ (self._csc @ V)
+        W = self._mix_classes(W)
+        return (W + self.l2 * V).ravel()
+
+    def _mix_classes(self, W):
+        return self._coord_scale() * W
+
+    # -- incremental state used by minimize_bcd ------------------------------------------------
+    def _bcd_state(self, x, jit):
+        return _LinearModelState(self, x, jit)
+
+
+class _LinearModelState:
+    """``U = A X``, ``R = phi'(U)``, ``G = A'R`` kept up to date under block steps."""
+
+    def __init__(self, problem, x, jit):
+        self.problem = problem
+        self.jit = jit
+        self.x = x
+        self._work = (np.zeros(problem.m, np.int64), np.empty(problem.m, np.int64))
+        self.ngrad = 0
+        self.refresh()
+
+    def refresh(self):
+        """Recompute ``U``, ``R`` and ``G`` from ``x`` (one full gradient)."""
+        pr = self.problem
+        X = self.x.reshape(pr.p, pr.k)
+        self.U = np.ascontiguousarray(pr._csc @ X, dtype=pr.dtype)
+        self.R = np.ascontiguousarray(pr._derivative(self.U), dtype=pr.dtype)
+        self.G = np.ascontiguousarray(pr._csc.T @ self.R, dtype=pr.dtype)
+        self.ngrad += 1
+
+    @property
+    def grad(self):
+        g = self.G.ravel()
+        return g + self.problem.l2 * self.x if self.problem.l2 else g
+
+    def fun(self):
+        pr = self.problem
+        return float(pr._loss(self.U)) + 0.5 * pr.l2 * float(self.x @ self.x)
+
+    def step(self, idx, d):
+        """``x[idx] += d`` and update the state (touched rows only with the JIT)."""
+        pr = self.problem
+        self.x[idx] += d
+        if self.jit:
+            from .._kernels._bcd import data_block_step
+
+            # scatter the changed rows into G when few rows change, else one streaming A'R
+            limit = pr.m // 4
+            cols = idx[d != 0] // pr.k
+            few = int(np.sum(pr._csc.indptr[cols + 1] - pr._csc.indptr[cols])) <= limit
+            rows = pr._csr if few else pr._csc  # CSC passed as a placeholder when not scattering
+            touched = data_block_step(pr._csc.indptr, pr._csc.indices, pr._csc.data,
+                                      rows.indptr, rows.indices, rows.data, idx,
+                                      d.astype(pr.dtype, copy=False), self.U, self.R, self.G,
+                                      pr.T, pr.loss, *self._work, limit if few else -1)
+            if not few or touched > limit:
+                self.G = np.ascontiguousarray(pr._csc.T @ self.R, dtype=pr.dtype)
+        else:
+            self.U += self.direction(idx, d)
+            self.R = pr._derivative(self.U).astype(pr.dtype, copy=False)
+            self.G = np.asarray(pr._csc.T @ self.R, dtype=pr.dtype)
+
+    def direction(self, idx, d):
+        """``A dX`` for the block step ``dX`` (shape (m, k))."""
+        pr = self.problem
+        j, c = np.divmod(idx, pr.k)
+        dX = sp.csr_array((d, (j, c)), shape=(pr.p, pr.k))
+        return np.asarray((pr._csc @ dX).toarray(), dtype=pr.dtype)
+
+    def fun_along(self, idx, d):
+        """``t -> f(x + t d_b)`` (for line searches), from ``A d_b`` computed once."""
+        pr = self.problem
+        dU = self.direction(idx, d)
+        xb = self.x[idx]
+        base = float(self.x @ self.x)
+
+        def f(t):
+            sq = base + 2 * t * float(xb @ d) + t * t * float(d @ d)
+            return float(pr._loss(self.U + t * dU)) + 0.5 * pr.l2 * sq
+
+        return f
+
+    def hess_block(self, idx):
+        return self.problem._hess_block_at(self.U, idx)
+
+
+class LeastSquares(_LinearModel):
+    """``f(x) = ||A x - b||^2 / 2``.
+
+    Parameters
+    ----------
+    A : (m, p) array or scipy.sparse matrix
+    b : (m,) array
+
+    Notes
+    -----
+    ``L_i = ||A_i||^2``, ``H = A'A`` (never formed; blocks ``A_b'A_b`` on demand).  scikit-learn's
+    ``Lasso(alpha)`` objective ``||Ax - b||^2/(2m) + alpha ||x||_1`` is ``minimize_bcd(LeastSquares(A,
+    b), l1=m * alpha)`` divided by ``m``.
+    """
+
+    loss = 0
+    quadratic = True
+
+    def __init__(self, A, b):
+        dtype = result_dtype(A, b, xp=np)
+        mats = _as_host_matrix(A, "A", dtype)
+        m = mats.shape[0]
+        if shape_of(b) != (m,):
+            raise ValueError(f"`b` must have shape ({m},) to match `A` {mats.shape}; got "
+                             f"{shape_of(b)}")
+        super().__init__(mats, _host_vector(b, "b", dtype)[:, None], 0.0, dtype)
+
+    def _loss(self, U):
+        r = U - self.T
+        return 0.5 * float(np.vdot(r, r))
+
+    def _derivative(self, U):
+        return U - self.T
+
+    def _hess_block_at(self, U, idx):
+        return self.hess_bound_block(idx)
+
+    def hess_block(self, x, idx):
+        """The Hessian block ``A_b'A_b`` (equal to the bound)."""
+        return self.hess_bound_block(idx)
+
+    def duality_gap(self, x, l1):
+        """Lasso duality gap ``P(x) - D(theta)`` of ``||Ax - b||^2/2 + l1 ||x||_1`` (>= 0, = 0 at
+        the solution), with the dual point ``theta = (b - Ax) min(1, l1 / ||A'(b - Ax)||_inf)``."""
+        x = np.asarray(x, dtype=np.float64)
+        rho = self.T[:, 0] - self._csc @ x
+        corr = float(np.abs(self._csc.T @ rho).max())
+        theta = rho * (min(1.0, l1 / corr) if corr > 0 else 1.0)
+        primal = 0.5 * float(rho @ rho) + l1 * float(np.abs(x).sum())
+        b = self.T[:, 0]
+        dual = 0.5 * float(b @ b) - 0.5 * float((b - theta) @ (b - theta))
+        return primal - dual
+
+    def _block_minimize(self, state, idx, l1, lo, hi, tol, max_sweeps):
+        """Exact block minimizer with ``l1``/bounds by matrix-free CD (no ``A_b'A_b``)."""
+        from .._kernels._bcd import ls_block_cd
+
+        y = state.x[idx].copy()
+        work = np.zeros(self.m, dtype=self.dtype)
+        host_kernel(ls_block_cd)(self._csc.indptr, self._csc.indices, self._csc.data, idx,
+                                 self.lipschitz, state.x, state.grad, l1, lo, hi, y, work, tol,
+                                 max_sweeps)
+        return y
+
+
+def _sigmoid(z):
+    return 0.5 * (1.0 + np.tanh(0.5 * z))
+
+
+class Logistic(_LinearModel):
+    """``f(x) = sum_i log(1 + exp(-y_i a_i'x)) + l2/2 ||x||^2`` with labels ``y_i`` in {-1, +1}.
+
+    Parameters
+    ----------
+    A : (m, p) array or scipy.sparse matrix
+    y : (m,) array of labels in {-1, +1} (or {0, 1}, mapped to {-1, +1})
+    l2 : float
+        Ridge weight (>= 0).  With ``l2 = 0`` and linearly separable data there is no finite
+        minimizer (``minimize_bcd`` then reports status 3).
+
+    Notes
+    -----
+    ``L_i = ||A_i||^2 / 4 + l2``, ``H = A'A / 4 + l2 I``.  ``LogisticRegression(C)`` of
+    scikit-learn without intercept minimizes ``f`` with ``l2 = 1 / C``.
+    """
+
+    loss = 1
+
+    def __init__(self, A, y, l2=0.0):
+        dtype = result_dtype(A, xp=np)
+        mats = _as_host_matrix(A, "A", dtype)
+        m = mats.shape[0]
+        if shape_of(y) != (m,):
+            raise ValueError(f"`y` must have shape ({m},) to match `A` {mats.shape}; got "
+                             f"{shape_of(y)}")
+        y = _host_vector(y, "y", np.float64)
+        labels = set(np.unique(y).tolist())
+        if labels <= {0.0, 1.0}:
+            y = 2.0 * y - 1.0
+        elif not labels <= {-1.0, 1.0}:
+            raise ValueError("`y` must hold labels in {-1, +1} (or {0, 1}); got values "
+                             f"{sorted(labels)[:5]}")
+        super().__init__(mats, y.astype(dtype)[:, None], l2, dtype)
+
+    def _coord_scale(self):
+        return 0.25
+
+    def _bar_scale(self):
+        return 0.25
+
+    def _loss(self, U):
+        return float(np.logaddexp(0.0, -self.T * U).sum())
+
+    def _derivative(self, U):
+        return -self.T * _sigmoid(-self.T * U)
+
+    def _hess_block_at(self, U, idx):
+        cols = self._csc[:, idx]
+        s = _sigmoid(U[:, 0])
+        w = s * (1.0 - s)
+        H = np.asarray((cols.T @ (cols.multiply(w[:, None]))).toarray(), dtype=np.float64)
+        H[np.diag_indices_from(H)] += self.l2
+        return H
+
+    def hess_block(self, x, idx):
+        """The true Hessian block ``A_b' diag(s(1 - s)) A_b + l2 I`` at ``x``."""
+        return self._hess_block_at(self._csc @ self._X(x), np.asarray(idx))
+
+    def separates(self, U):
+        """True when ``x`` (with ``U = A x``) classifies every sample strictly correctly: then the
+        unregularised loss has no finite minimizer (``f(t x) -> 0`` as ``t -> inf``)."""
+        return bool(np.all(self.T * U > 0))
+
+
+class Softmax(_LinearModel):
+    """Multinomial logistic loss ``sum_i [logsumexp(a_i'X) - a_i'X y_i] + l2/2 ||X||^2``.
+
+    Parameters
+    ----------
+    A : (m, p) array or scipy.sparse matrix
+    Y : (m, k) one-hot labels, ``k >= 2``
+    l2 : float
+        Ridge weight (>= 0).
+
+    Notes
+    -----
+    The variable is ``X`` (p, k) flattened row-major: coordinate ``j * k + c``.  Bounds use
+    Boehning's ``0.5 (I - 11'/k')`` (``k' = min(k, classes in the block + 1)``).
+    """
+
+    loss = 2
+
+    def __init__(self, A, Y, l2=0.0):
+        dtype = result_dtype(A, xp=np)
+        mats = _as_host_matrix(A, "A", dtype)
+        m = mats.shape[0]
+        shape = shape_of(Y)
+        if len(shape) != 2 or shape[0] != m or shape[1] < 2:
+            raise ValueError(f"`Y` must be one-hot with shape ({m}, k), k >= 2, to match `A` "
+                             f"{mats.shape}; got {shape}")
+        Y = _host_vector(Y, "Y", np.float64)
+        if not (np.all((Y == 0) | (Y == 1)) and np.all(Y.sum(axis=1) == 1)):
+            raise ValueError("`Y` must be one-hot: entries in {0, 1}, exactly one 1 per row")
+        super().__init__(mats, Y.astype(dtype), l2, dtype)
+
+    def _coord_scale(self):
+        return 0.25
+
+    def _bar_scale(self):
+        return 1.0 - 1.0 / self.k
+
+    def _bound_factor(self, classes):
+        kk = min(self.k, np.unique(classes).size + 1)
+        return 0.5 * ((classes[:, None] == classes[None, :]) - 1.0 / kk)
+
+    def _mix_classes(self, W):
+        return 0.5 * (W - W.sum(axis=1, keepdims=True) / self.k)
+
+    @staticmethod
+    def _shifted_exp(U, top):
+        # exp(u - max u) below e^-700 is clamped there: subnormal results are very slow on CPUs
+        # and change the row sums (>= 1) by less than 1e-300
+        return np.exp(np.maximum(U - top, -700.0))
+
+    def _probabilities(self, U):
+        E = self._shifted_exp(U, U.max(axis=1, keepdims=True))
+        return E / E.sum(axis=1, keepdims=True)
+
+    def _loss(self, U):
+        top = U.max(axis=1)
+        lse = top + np.log(self._shifted_exp(U, top[:, None]).sum(axis=1))
+        return float(lse.sum() - (U * self.T).sum())  # vdot is slow on mixed layouts
+
+    def _derivative(self, U):
+        return self._probabilities(U) - self.T
+
+    def _hess_block_at(self, U, idx):
+        j, c = np.divmod(np.asarray(idx), self.k)
+        P = self._probabilities(U)[:, c]
+        cols = self._csc[:, j]
+        W = cols.multiply(P)
+        same = (c[:, None] == c[None, :])
+        H = same * np.asarray((W.T @ cols).toarray()) - np.asarray((W.T @ W).toarray())
+        H[np.diag_indices_from(H)] += self.l2
+        return H
+
+    def hess_block(self, x, idx):
+        """The true Hessian block at ``x``."""
+        return self._hess_block_at(self._csc @ self._X(x), np.asarray(idx))
+
+    def separates(self, U):
+        """True when ``X`` ranks every sample's label strictly first (no finite minimizer)."""
+        true = (U * self.T).sum(axis=1)
+        other = np.where(self.T > 0, -np.inf, U).max(axis=1)
+        return bool(np.all(true > other))
+
+
+class Quadratic:
+    """``f(x) = x'Qx / 2 - c'x`` with a sparse symmetric positive definite ``Q``.
+
+    The minimizer solves ``Q x = c`` (e.g. label propagation on a graph).
+
+    Parameters
+    ----------
+    Q : (n, n) scipy.sparse matrix or array, symmetric with a positive diagonal
+    c : (n,) array
+
+    Notes
+    -----
+    ``L_i = Q_ii``, ``H = Q``, ``graph = Q``.  The gradient ``g = Q x - c`` is updated by
+    ``Q[:, b] d_b`` after each block step.
+    """
+
+    quadratic = True
+
+    def __init__(self, Q, c):
+        dtype = result_dtype(Q, c, xp=np)
+        check_matrix(Q, name="Q")
+        csr = _int64_copy(_as_host_matrix(Q, "Q", dtype), "csr")
+        n = csr.shape[0]
+        if shape_of(c) != (n,):
+            raise ValueError(f"`c` must have shape ({n},) to match `Q` {csr.shape}; got "
+                             f"{shape_of(c)}")
+        asym = abs(csr - csr.T).max() if csr.nnz else 0.0
+        scale = abs(csr).max() if csr.nnz else 1.0
+        if asym > 1e-12 * scale:  # rounding-level asymmetry only
+            raise ValueError(f"`Q` must be symmetric; max |Q - Q'| = {asym:.3e}")
+        diag = csr.diagonal()
+        if np.any(diag <= 0):
+            i = int(np.argmin(diag))
+            raise ValueError(f"`Q` must be positive definite: its diagonal must be positive; got "
+                             f"Q[{i},{i}] = {diag[i]!r}")
+        self.dtype = dtype
+        self.graph = csr
+        self.c = _host_vector(c, "c", dtype)
+        self.n = n
+        self.lipschitz = diag.astype(dtype)
+        self.lipschitz_bar = np.asarray(abs(csr).sum(axis=1)).ravel().astype(dtype)
+
+    def fun(self, x):
+        """``x'Qx/2 - c'x``."""
+        return 0.5 * float(x @ (self.graph @ x)) - float(self.c @ x)
+
+    def grad(self, x):
+        """``Q x - c``."""
+        return self.graph @ x - self.c
+
+    def hess_bound_block(self, idx):
+        """``Q[b, b]`` as a dense array."""
+        return self.hess_block_sparse(idx).toarray().astype(np.float64)
+
+    def hess_block(self, x, idx):
+        """``Q[b, b]`` (the Hessian is constant)."""
+        return self.hess_bound_block(idx)
+
+    def hess_block_sparse(self, idx):
+        """``Q[b, b]`` as a sparse array."""
+        idx = np.asarray(idx)
+        return self.graph[idx][:, idx]
+
+    def hess_bound_matvec(self, v):
+        """``Q v``."""
+        return self.graph @ v
+
+    def _bcd_state(self, x, jit):
+        return _QuadraticState(self, x, jit)
+
+
+class _QuadraticState:
+    """``g = Q x - c`` kept up to date by ``g += Q[:, b] d_b``."""
+
+    def __init__(self, problem, x, jit):
+        self.problem = problem
+        self.jit = jit
+        self.x = x
+        self.ngrad = 0
+        self.refresh()
+
+    def refresh(self):
+        self.g = np.asarray(self.problem.grad(self.x), dtype=self.problem.dtype)
+        self.f = 0.5 * float(self.x @ self.g) - 0.5 * float(self.problem.c @ self.x)
+        self.ngrad += 1
+
+    @property
+    def grad(self):
+        return self.g
+
+    def fun(self):
+        return self.f
+
+    def step(self, idx, d):
+        """``x_b += d``; ``g += Q[:, b] d`` and ``f += d'(g_b + g_b^new)/2`` (exact for a
+        quadratic: O(|b|), no pass over ``x``)."""
+        Q = self.problem.graph
+        g_old = self.g[idx]
+        self.x[idx] += d
+        if self.jit:
+            from .._kernels._bcd import sym_scatter_update
+
+            sym_scatter_update(Q.indptr, Q.indices, Q.data, idx, d.astype(self.g.dtype, copy=False),
+                               self.g)
+        else:
+            self.g += Q[idx].T @ d
+        self.f += 0.5 * float(np.sum(d * (g_old + self.g[idx])))
+
+    def fun_along(self, idx, d):
+        pr = self.problem
+        Qd = pr.graph[:, idx] @ d
+        f0, slope, curv = self.fun(), float(self.g[idx] @ d), float(d @ Qd[idx])
+        return lambda t: f0 + t * slope + 0.5 * t * t * curv
+
+    def hess_block(self, idx):
+        return self.problem.hess_bound_block(idx)
