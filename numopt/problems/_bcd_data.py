@@ -6,9 +6,11 @@ but are not bit-identical to its reference code.
 import math
 
 import numpy as np
-import scipy.sparse as sp
 
+from .._lib._optional import lazy_module
 from .._lib._validate import check_int, check_scalar
+
+sp = lazy_module("scipy.sparse")
 
 __all__ = ["sparse_regression_data", "logistic_data", "softmax_data", "lattice_label_propagation",
            "knn_label_propagation"]

@@ -7,11 +7,13 @@ quadratics) so that a block step costs the rows it touches, not a full gradient.
 from typing import Protocol, runtime_checkable
 
 import numpy as np
-import scipy.sparse as sp
 
 from .._lib._array_api import array_namespace, result_dtype
 from .._lib._jit import host_kernel, use_jit
+from .._lib._optional import lazy_module
 from .._lib._validate import check_finite, check_matrix, check_scalar, shape_of
+
+sp = lazy_module("scipy.sparse")
 
 __all__ = ["BlockProblem", "LeastSquares", "Logistic", "Softmax", "Quadratic"]
 

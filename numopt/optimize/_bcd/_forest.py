@@ -2,9 +2,11 @@
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.sparse as sp
 
 from ..._lib._jit import host_kernel
+from ..._lib._optional import lazy_module
+
+sp = lazy_module("scipy.sparse")
 
 __all__ = ["ForestFactors", "factor_forests", "forest_solve", "raise_forest_error"]
 

@@ -1,9 +1,11 @@
 """Partitions of the variables into blocks: sorted fixed blocks, forests, colourings, lattice combs."""
 import numpy as np
-import scipy.sparse as sp
 
 from ..._lib._jit import host_kernel
+from ..._lib._optional import lazy_module
 from ..._lib._validate import check_choice, check_int
+
+sp = lazy_module("scipy.sparse")
 
 __all__ = ["fixed_partition", "forest_partition", "red_black_partition", "lattice_tree_partition",
            "check_partition"]

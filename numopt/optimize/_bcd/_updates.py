@@ -5,11 +5,13 @@ lemma, Newton steps on quadratics by exact minimization, others by Armijo backtr
 bound step (``H_b`` from ``hess_bound_block``, a sure decrease) as the fallback.
 """
 import numpy as np
-import scipy.linalg
 
 from ..._lib._jit import host_kernel
+from ..._lib._optional import lazy_module
 from ._blocks import FixedBlocks, block_lipschitz
 from ._forest import factor_forests, raise_forest_error
+
+sla = lazy_module("scipy.linalg")
 
 __all__ = ["UPDATES", "make_update"]
 
@@ -23,15 +25,15 @@ INEXACT = 0.1  # inner tolerance relative to the current residual rho(x_k) (leas
 
 def _factor(H):
     try:
-        return "cho", scipy.linalg.cho_factor(H, lower=True, check_finite=False)
-    except (np.linalg.LinAlgError, scipy.linalg.LinAlgError):
+        return "cho", sla.cho_factor(H, lower=True, check_finite=False)
+    except (np.linalg.LinAlgError, sla.LinAlgError):
         return "lstsq", H  # singular H_b (e.g. zero columns): least-squares step
 
 
 def _solve(factor, rhs):
     kind, data = factor
     if kind == "cho":
-        return scipy.linalg.cho_solve(data, rhs, check_finite=False)
+        return sla.cho_solve(data, rhs, check_finite=False)
     return np.linalg.lstsq(data, rhs, rcond=None)[0]
 
 
