@@ -312,15 +312,17 @@ def test_numba_and_vectorised_paths_agree(monkeypatch, method):
     assert a.n_oracle == b.n_oracle and a.nit == b.nit and len(a.history) > 5
 
 
-def test_backend_agrees_with_numpy(xp):
+@pytest.mark.parametrize("components", ["columns", "paired"])
+def test_backend_agrees_with_numpy(xp, components):
     # The generic xp path (array-api-strict on another device, CuPy) against NumPy, same seed.
     prob = bilinear_saddle(d=10)
     A = prob.operator._A
     kwargs = dict(method="vr-halpern-inexact", max_epochs=40, seed=1, tol=1e-15)
-    ref = solve_monotone_inclusion(FiniteSumOperator.bilinear(A, *np.split(-_offsets(prob), 2)), prob.x0,
-                                   **kwargs)
     b, c = np.split(-_offsets(prob), 2)
-    op = FiniteSumOperator.bilinear(xp.asarray(A), xp.asarray(b), xp.asarray(c))
+    ref = solve_monotone_inclusion(FiniteSumOperator.bilinear(A, b, c, components=components),
+                                   prob.x0, **kwargs)
+    op = FiniteSumOperator.bilinear(xp.asarray(A), xp.asarray(b), xp.asarray(c),
+                                    components=components)
     res = solve_monotone_inclusion(op, xp.asarray(prob.x0), **kwargs)
     from tests._xp_testing import xp_assert_close
 
