@@ -2,8 +2,9 @@
 
 Matrix layouts (see :class:`numopt.FiniteSumOperator`): 0 = dense ``M`` stored as ``Mt = M^T``
 row-major (column ``i`` of ``M`` is ``Mt[i]``); 1 = bilinear ``M = [[0, A], [-A^T, 0]]`` stored as
-``A`` and ``At`` (both row-major).  Random numbers are drawn on the host in blocks, so the compiled
-and the vectorised paths consume the same stream.
+``A`` and ``At`` (both row-major).  ``split`` = 0: one component per column of ``M``; else the
+paired components of :func:`linear_diff_add`.  Random numbers are drawn on the host in blocks, so
+the compiled and the vectorised paths consume the same stream.
 """
 import math
 
@@ -81,18 +82,39 @@ def _axpy(c, row, out, start):
 
 
 @kernel
-def linear_diff_add(layout, Mt, A, At, m, idx, weights, u, v, out):
-    """``out += sum_k weights[k] n M[:, idx[k]] (u - v)[idx[k]]`` (one row gather per sample)."""
-    n = u.shape[0]
+def component_count(dim, split):
+    """Number of components: ``dim`` (``split = 0``), else ``max(split, dim - split)`` pairs."""
+    return dim if split == 0 else max(split, dim - split)
+
+
+@kernel
+def _add_column(layout, Mt, A, At, m, j, c, out):
+    """``out += c M[:, j]``."""
+    if layout == 0:
+        _axpy(c, Mt[j], out, 0)
+    elif j < m:
+        _axpy(-c, A[j], out, m)
+    else:
+        _axpy(c, At[j - m], out, 0)
+
+
+@kernel
+def linear_diff_add(layout, Mt, A, At, m, split, idx, weights, u, v, out):
+    """``out += sum_k weights[k] N (F_{idx[k]}(u) - F_{idx[k]}(v))`` for the linear components.
+
+    Component ``i`` is column ``i`` of ``M`` (``split = 0``), else the pair of columns ``i`` (if
+    ``i < split``) and ``i + split`` (if ``< dim``); ``N`` = :func:`component_count`.
+    """
+    dim = u.shape[0]
+    scale = component_count(dim, split)
     for k in range(idx.shape[0]):
         i = idx[k]
-        c = weights[k] * n * (u[i] - v[i])
-        if layout == 0:
-            _axpy(c, Mt[i], out, 0)
-        elif i < m:
-            _axpy(-c, A[i], out, m)
-        else:
-            _axpy(c, At[i - m], out, 0)
+        c = weights[k] * scale
+        if split == 0 or i < split:
+            _add_column(layout, Mt, A, At, m, i, c * (u[i] - v[i]), out)
+        if split != 0 and i + split < dim:
+            j = i + split
+            _add_column(layout, Mt, A, At, m, j, c * (u[j] - v[j]), out)
 
 
 @kernel
@@ -125,13 +147,14 @@ def vr_halpern_probability(k, sqrt_n):
 
 
 @kernel
-def full_pass_check(layout, Mt, A, At, m, offset, rcode, fparams, iparams, point, F_point, checked,
-                    stop_measure, tol, window_floor, n_oracle, state, history, nhist, tmp, out, work):
+def full_pass_check(layout, Mt, A, At, m, split, offset, rcode, fparams, iparams, point, F_point,
+                    checked, stop_measure, tol, window_floor, n_oracle, state, history, nhist, tmp,
+                    out, work):
     """``F_point = F(point)``, its residual into ``history[nhist]`` and the monitor's flag.
 
     ``checked`` receives a copy of ``point`` when the run goes on (the last finite checked iterate).
     """
-    n = point.shape[0]
+    n = component_count(point.shape[0], split)
     linear_full(layout, Mt, A, At, m, offset, point, F_point)
     res = natural_residual(rcode, fparams, iparams, point, F_point, tmp, out, work)
     measure = bilinear_gap(m, F_point) if stop_measure == 1 else res
@@ -144,16 +167,17 @@ def full_pass_check(layout, Mt, A, At, m, offset, rcode, fparams, iparams, point
 
 
 @kernel
-def vr_halpern_block(layout, Mt, A, At, m, offset, rcode, fparams, iparams, u0, u, u_prev, u_checked,
-                     Ft, eta, k, maxiter, coins, idx, weights, pos, stop_measure, tol, window_floor,
-                     max_oracle, n_oracle, state, history, tmp, out, work, single):
+def vr_halpern_block(layout, Mt, A, At, m, split, offset, rcode, fparams, iparams, u0, u, u_prev,
+                     u_checked, Ft, eta, k, maxiter, coins, idx, weights, pos, stop_measure, tol,
+                     window_floor, max_oracle, n_oracle, state, history, tmp, out, work, single):
     """Algorithm 1 iterations on a block of pre-drawn samples ``coins[pos:]``, ``idx[pos:]``.
 
     Returns ``(k, n_oracle, pos, flag, n_history)``; ``history[t] = (R, epochs)`` at each full pass
     (``flag`` as in :func:`monitor_update`, 5 = budget or ``maxiter`` reached).  ``single`` stops after
     one iteration (callback mode).  ``stop_measure`` 1 tests the bilinear duality gap, else ``R``.
     """
-    n = u.shape[0]
+    dim = u.shape[0]
+    n = component_count(dim, split)
     sqrt_n = math.sqrt(n)
     nhist = 0
     while pos < coins.shape[0]:
@@ -161,17 +185,17 @@ def vr_halpern_block(layout, Mt, A, At, m, offset, rcode, fparams, iparams, u0, 
             return k, n_oracle, pos, 5, nhist
         if coins[pos] < vr_halpern_probability(k, sqrt_n):
             n_oracle += n
-            flag = full_pass_check(layout, Mt, A, At, m, offset, rcode, fparams, iparams, u, Ft,
-                                   u_checked, stop_measure, tol, window_floor, n_oracle, state, history,
-                                   nhist, tmp, out, work)
+            flag = full_pass_check(layout, Mt, A, At, m, split, offset, rcode, fparams, iparams,
+                                   u, Ft, u_checked, stop_measure, tol, window_floor, n_oracle,
+                                   state, history, nhist, tmp, out, work)
             nhist += 1
             if flag != 0:
                 return k, n_oracle, pos + 1, flag, nhist
         else:
-            linear_diff_add(layout, Mt, A, At, m, idx[pos], weights[pos], u, u_prev, Ft)
+            linear_diff_add(layout, Mt, A, At, m, split, idx[pos], weights[pos], u, u_prev, Ft)
             n_oracle += 2 * idx.shape[1]
         lam = 2.0 / (k + 4.0)
-        for j in range(n):
+        for j in range(dim):
             tmp[j] = lam * u0[j] + (1.0 - lam) * u[j] - eta * Ft[j]
         u_prev[:] = u
         apply_resolvent(rcode, tmp, eta, fparams, iparams, u, work)
@@ -183,35 +207,36 @@ def vr_halpern_block(layout, Mt, A, At, m, offset, rcode, fparams, iparams, u0, 
 
 
 @kernel
-def vr_eg_block(layout, Mt, A, At, m, offset, rcode, fparams, iparams, u, w, w_checked, Fw, gamma, k,
-                maxiter, coins, idx, weights, pos, stop_measure, tol, window_floor, max_oracle, n_oracle,
-                state, history, u_bar, u_hat, tmp, out, work, single):
+def vr_eg_block(layout, Mt, A, At, m, split, offset, rcode, fparams, iparams, u, w, w_checked, Fw,
+                gamma, k, maxiter, coins, idx, weights, pos, stop_measure, tol, window_floor,
+                max_oracle, n_oracle, state, history, u_bar, u_hat, tmp, out, work, single):
     """Loopless-SVRG extragradient steps on a block of pre-drawn samples (see 'vr-eg').
 
     Same protocol as :func:`vr_halpern_block`; the residual is evaluated at each new snapshot ``w``.
     """
-    n = u.shape[0]
+    dim = u.shape[0]
+    n = component_count(dim, split)
     p = 1.0 / n
     nhist = 0
     while pos < coins.shape[0]:
         if n_oracle >= max_oracle or k >= maxiter:
             return k, n_oracle, pos, 5, nhist
-        for j in range(n):
+        for j in range(dim):
             u_bar[j] = (1.0 - p) * u[j] + p * w[j]
             tmp[j] = u_bar[j] - gamma * Fw[j]
         apply_resolvent(rcode, tmp, gamma, fparams, iparams, u_hat, work)
         tmp[:] = 0.0
-        linear_diff_add(layout, Mt, A, At, m, idx[pos], weights[pos], u_hat, w, tmp)
+        linear_diff_add(layout, Mt, A, At, m, split, idx[pos], weights[pos], u_hat, w, tmp)
         n_oracle += 2 * idx.shape[1]
-        for j in range(n):
+        for j in range(dim):
             tmp[j] = u_bar[j] - gamma * (Fw[j] + tmp[j])
         apply_resolvent(rcode, tmp, gamma, fparams, iparams, u, work)
         if coins[pos] < p:
             w[:] = u
             n_oracle += n
-            flag = full_pass_check(layout, Mt, A, At, m, offset, rcode, fparams, iparams, w, Fw,
-                                   w_checked, stop_measure, tol, window_floor, n_oracle, state, history,
-                                   nhist, tmp, out, work)
+            flag = full_pass_check(layout, Mt, A, At, m, split, offset, rcode, fparams, iparams,
+                                   w, Fw, w_checked, stop_measure, tol, window_floor, n_oracle,
+                                   state, history, nhist, tmp, out, work)
             nhist += 1
             if flag != 0:
                 return k, n_oracle, pos + 1, flag, nhist
@@ -233,21 +258,22 @@ def forb_restart(center, F_center, eta, v, w, w_prev, phi_w):
 
 
 @kernel
-def forb_inner(layout, Mt, A, At, m, offset, rcode, fparams, iparams, center, F_center, eta, steps,
-               v, w, w_prev, phi_w, state, coins, idx, weights, pos, max_oracle, n_oracle, tmp, tmp2,
-               out, work):
+def forb_inner(layout, Mt, A, At, m, split, offset, rcode, fparams, iparams, center, F_center, eta,
+               steps, v, w, w_prev, phi_w, state, coins, idx, weights, pos, max_oracle, n_oracle,
+               tmp, tmp2, out, work):
     """VR-FoRB steps on ``Φ(v) = ηF(v) + v - center`` (Algorithm 2's inner solver), resumable.
 
     ``state = [steps done (-1: start), gamma, inner residual at the start]``.  Returns
     ``(pos, n_oracle, flag)``: 0 done, 1 sample block used up (refill and call again), 5 budget.
     A snapshot residual above 10x the starting one restarts the solve with ``gamma/2``.
     """
-    n = center.shape[0]
+    dim = center.shape[0]
+    n = component_count(dim, split)
     p = 1.0 / n
     if state[0] < 0.0:
         forb_restart(center, F_center, eta, v, w, w_prev, phi_w)
         state[0] = 0.0
-        for j in range(n):
+        for j in range(dim):
             tmp[j] = w[j] - phi_w[j]
         state[2] = _distance_to_resolvent(rcode, fparams, iparams, w, tmp, eta, out, work)
     while state[0] < steps:
@@ -257,9 +283,9 @@ def forb_inner(layout, Mt, A, At, m, offset, rcode, fparams, iparams, center, F_
             return pos, n_oracle, 1
         g = state[1]
         tmp[:] = 0.0
-        linear_diff_add(layout, Mt, A, At, m, idx[pos], weights[pos], v, w_prev, tmp)
+        linear_diff_add(layout, Mt, A, At, m, split, idx[pos], weights[pos], v, w_prev, tmp)
         n_oracle += 2
-        for j in range(n):
+        for j in range(dim):
             tmp2[j] = (1.0 - p) * v[j] + p * w[j] - g * (phi_w[j] + eta * tmp[j] + v[j] - w_prev[j])
         apply_resolvent(rcode, tmp2, g * eta, fparams, iparams, out, work)
         w_prev[:] = w
@@ -267,7 +293,7 @@ def forb_inner(layout, Mt, A, At, m, offset, rcode, fparams, iparams, center, F_
             w[:] = out
             linear_full(layout, Mt, A, At, m, offset, w, tmp)
             n_oracle += n
-            for j in range(n):
+            for j in range(dim):
                 phi_w[j] = eta * tmp[j] + w[j] - center[j]
                 tmp2[j] = w[j] - phi_w[j]
             r = _distance_to_resolvent(rcode, fparams, iparams, w, tmp2, eta, tmp, work)
@@ -303,17 +329,18 @@ def warmup():
             M = np.eye(2, dtype=dtype)
             small = np.ones((1, 1), dtype=dtype)
             vecs = [np.full(2, 0.5, dtype=dtype) for _ in range(7)]
-            vr_halpern_block(layout, M, small, small, 1, np.zeros(2, dtype=dtype), 1, fparams,
-                             iparams, *vecs[:5], 0.5, 0, 2, np.zeros(2), np.zeros((2, 1), dtype=np.int64),
-                             np.ones((2, 1)), 0, 0, 0.0, 1.0, 100, 0, -np.ones(3), np.zeros((2, 2)),
-                             vecs[5], vecs[6], np.zeros(4, dtype=dtype), False)
+            vr_halpern_block(layout, M, small, small, 1, 0, np.zeros(2, dtype=dtype), 1, fparams,
+                             iparams, *vecs[:5], 0.5, 0, 2, np.zeros(2),
+                             np.zeros((2, 1), dtype=np.int64), np.ones((2, 1)), 0, 0, 0.0, 1.0, 100,
+                             0, -np.ones(3), np.zeros((2, 2)), vecs[5], vecs[6],
+                             np.zeros(4, dtype=dtype), False)
             vecs = [np.full(2, 0.5, dtype=dtype) for _ in range(8)]
-            vr_eg_block(layout, M, small, small, 1, np.zeros(2, dtype=dtype), 1, fparams, iparams,
-                        *vecs[:4], 0.5, 0, 2, np.zeros(2), np.zeros((2, 1), dtype=np.int64),
-                        np.ones((2, 1)), 0, 0, 0.0, 1.0, 100, 0, -np.ones(3), np.zeros((2, 2)), *vecs[4:],
-                        np.zeros(4, dtype=dtype), False)
+            vr_eg_block(layout, M, small, small, 1, 0, np.zeros(2, dtype=dtype), 1, fparams,
+                        iparams, *vecs[:4], 0.5, 0, 2, np.zeros(2),
+                        np.zeros((2, 1), dtype=np.int64), np.ones((2, 1)), 0, 0, 0.0, 1.0, 100, 0,
+                        -np.ones(3), np.zeros((2, 2)), *vecs[4:], np.zeros(4, dtype=dtype), False)
             vecs = [np.full(2, 0.5, dtype=dtype) for _ in range(10)]
-            forb_inner(layout, M, small, small, 1, np.zeros(2, dtype=dtype), 1, fparams, iparams,
+            forb_inner(layout, M, small, small, 1, 0, np.zeros(2, dtype=dtype), 1, fparams, iparams,
                        vecs[0], vecs[1], 0.5, 3, *vecs[2:6], np.array([-1.0, 0.1, 0.0]), np.zeros(2),
                        np.zeros((2, 1), dtype=np.int64), np.ones((2, 1)), 0, 100, 0, *vecs[6:9],
                        np.zeros(4, dtype=dtype))

@@ -76,20 +76,20 @@ def _vr_eg_numba(P, T, spec, sampler, Fw):
     from .._kernels import _minimax as kernels
 
     code, fparams, iparams = spec
-    layout, Mt, A, At, m = P.op.kernel_layout()
-    offset = P.op.offset if P.op.offset is not None else np.zeros(P.n, dtype=P.dtype)
+    layout, Mt, A, At, m, split = P.op.kernel_layout()
+    offset = P.op.offset if P.op.offset is not None else np.zeros(P.op.dim, dtype=P.dtype)
     u = np.array(P.x0, copy=True)
     w, w_checked = u.copy(), u.copy()
     Fw = np.array(Fw, copy=True)
     u_bar, u_hat, tmp, out = (np.zeros_like(u) for _ in range(4))
-    work = np.empty(2 * P.n, dtype=P.dtype)
+    work = np.empty(2 * P.op.dim, dtype=P.dtype)
 
     def block(sampler, single, maxiter, history):
         return kernels.vr_eg_block(
-            layout, Mt, A, At, m, offset, code, fparams, iparams, u, w, w_checked, Fw, P.step, T.nit,
-            maxiter, sampler.coins, sampler.idx, sampler.weights, sampler.pos, P.kernel_measure, P.tol,
-            P.window_floor, P.max_oracle, T.n_oracle, T.state, history, u_bar, u_hat, tmp, out, work,
-            single)
+            layout, Mt, A, At, m, split, offset, code, fparams, iparams, u, w, w_checked, Fw,
+            P.step, T.nit, maxiter, sampler.coins, sampler.idx, sampler.weights, sampler.pos,
+            P.kernel_measure, P.tol, P.window_floor, P.max_oracle, T.n_oracle, T.state, history,
+            u_bar, u_hat, tmp, out, work, single)
 
     x = run_compiled_blocks(P, T, sampler, block, current=u, checked=(w, Fw), last_finite=w_checked)
     if x is u and T.status != Status.NONFINITE and T.history and np.array_equal(u, w):

@@ -61,19 +61,19 @@ def _vr_halpern_numba(P, T, spec):
     from .._kernels import _minimax as kernels
 
     code, fparams, iparams = spec
-    layout, Mt, A, At, m = P.op.kernel_layout()
-    offset = P.op.offset if P.op.offset is not None else np.zeros(P.n, dtype=P.dtype)
+    layout, Mt, A, At, m, split = P.op.kernel_layout()
+    offset = P.op.offset if P.op.offset is not None else np.zeros(P.op.dim, dtype=P.dtype)
     u0 = np.ascontiguousarray(P.x0)
     u, u_prev, u_checked = u0.copy(), u0.copy(), u0.copy()
     estimate, tmp, out = (np.zeros_like(u0) for _ in range(3))
-    work = np.empty(2 * P.n, dtype=P.dtype)
+    work = np.empty(2 * P.op.dim, dtype=P.dtype)
 
     def block(sampler, single, maxiter, history):
         return kernels.vr_halpern_block(
-            layout, Mt, A, At, m, offset, code, fparams, iparams, u0, u, u_prev, u_checked, estimate,
-            P.step, T.nit, maxiter, sampler.coins, sampler.idx, sampler.weights, sampler.pos,
-            P.kernel_measure, P.tol, P.window_floor, P.max_oracle, T.n_oracle, T.state, history, tmp,
-            out, work, single)
+            layout, Mt, A, At, m, split, offset, code, fparams, iparams, u0, u, u_prev, u_checked,
+            estimate, P.step, T.nit, maxiter, sampler.coins, sampler.idx, sampler.weights,
+            sampler.pos, P.kernel_measure, P.tol, P.window_floor, P.max_oracle, T.n_oracle, T.state,
+            history, tmp, out, work, single)
 
     return run_compiled_blocks(P, T, Sampler(P, P.batch), block, current=u, checked=(u, estimate),
                                last_finite=u_checked)
@@ -113,15 +113,15 @@ class _CompiledFoRB:
     def __init__(self, P, spec):
         self.spec = spec
         self.layout = P.op.kernel_layout()
-        self.offset = np.zeros(P.n, dtype=P.dtype) if P.op.offset is None else P.op.offset
+        self.offset = np.zeros(P.op.dim, dtype=P.dtype) if P.op.offset is None else P.op.offset
         self.v, self.w, self.w_prev, self.phi_w, self.tmp, self.tmp2, self.out = (
-            np.empty(P.n, dtype=P.dtype) for _ in range(7))
-        self.work = np.empty(2 * P.n, dtype=P.dtype)
+            np.empty(P.op.dim, dtype=P.dtype) for _ in range(7))
+        self.work = np.empty(2 * P.op.dim, dtype=P.dtype)
 
     def __call__(self, P, T, center, F_center, steps, gamma, sampler):
         from .._kernels import _minimax as kernels
 
-        layout, Mt, A, At, m = self.layout
+        layout, Mt, A, At, m, split = self.layout
         code, fparams, iparams = self.spec
         state = np.array([-1.0, gamma[0], 0.0])
         flag = 1
@@ -129,10 +129,10 @@ class _CompiledFoRB:
             if sampler.pos >= SAMPLE_BLOCK:
                 sampler.refill()
             sampler.pos, T.n_oracle, flag = kernels.forb_inner(
-                layout, Mt, A, At, m, self.offset, code, fparams, iparams, np.ascontiguousarray(center),
-                np.ascontiguousarray(F_center), P.step, steps, self.v, self.w, self.w_prev, self.phi_w,
-                state, sampler.coins, sampler.idx, sampler.weights, sampler.pos, P.max_oracle,
-                T.n_oracle, self.tmp, self.tmp2, self.out, self.work)
+                layout, Mt, A, At, m, split, self.offset, code, fparams, iparams,
+                np.ascontiguousarray(center), np.ascontiguousarray(F_center), P.step, steps, self.v,
+                self.w, self.w_prev, self.phi_w, state, sampler.coins, sampler.idx, sampler.weights,
+                sampler.pos, P.max_oracle, T.n_oracle, self.tmp, self.tmp2, self.out, self.work)
         gamma[0] = state[1]
         return self.v.copy()
 

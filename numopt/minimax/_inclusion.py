@@ -46,7 +46,9 @@ def solve_monotone_inclusion(operator, x0, *, resolvent=None, method="vr-halpern
     ----------
     operator : FiniteSumOperator, matrix, LinearOperator or callable
         ``F = (1/n) sum_i F_i``.  A dense/sparse matrix or ``LinearOperator`` ``M`` means
-        ``F(z) = M z`` with column components (:meth:`FiniteSumOperator.linear`).  A plain callable
+        ``F(z) = M z`` with column components (:meth:`FiniteSumOperator.linear`; build the operator
+        with ``components='paired'`` for Cai et al.'s paired components, with which 'vr-halpern'
+        converges on their bilinear QP where the column form diverges).  A plain callable
         ``u -> F(u)`` is accepted by ``'halpern'``, ``'eg'`` and ``'eag'`` only.
     x0 : (d,) array
         Start (and anchor of the Halpern methods).

@@ -3,11 +3,16 @@ r"""``FiniteSumOperator``: ``F = (1/n) sum_i F_i`` with batched component evalua
 Three forms:
 
 * :meth:`FiniteSumOperator.linear` ``(M, offset)``: ``F(z) = M z + c`` with the ``n = d`` column
-  components ``F_i(z) = n M[:, i] z_i + c`` (dense, ``scipy.sparse`` or ``LinearOperator``);
+  components ``F_i(z) = n M[:, i] z_i + c`` (dense, ``scipy.sparse`` or ``LinearOperator``), or
+  with ``components='paired'`` the ``n = ceil(d/2)`` components
+  ``F_i(z) = n (M[:, i] z_i + M[:, i+s] z_{i+s}) + c``, ``s = ceil(d/2)`` (terms with an index
+  ``>= d`` dropped);
 * :meth:`FiniteSumOperator.bilinear` ``(A, b, c)``: the saddle operator of
   ``x^T A y + b^T x - c^T y``, ``F(x, y) = (A y + b, c - A^T x)``, i.e. the linear form with
   ``M = [[0, A], [-A^T, 0]]``, stored as ``A`` and ``A^T`` (both row-major, so a batch of columns of
-  ``M`` is a gather of contiguous rows);
+  ``M`` is a gather of contiguous rows); ``components='paired'`` pairs ``x_i`` with ``y_i``
+  (``s = m``, ``max(m, n)`` components; index ``i`` gives row ``i`` and column ``i`` of ``A``, the
+  components of Cai et al.'s experiments);
 * ``FiniteSumOperator(component, n, dim)``: a callable ``component(u, idx)`` returning the stack
   ``[F_i(u) for i in idx]`` of shape ``(len(idx), dim)``.
 """
@@ -82,13 +87,15 @@ class FiniteSumOperator:
 
     # -- constructors of the matrix forms ---------------------------------------------------------
     @classmethod
-    def linear(cls, M, offset=None, *, sampling="importance"):
-        """``F(z) = M z + offset`` with the column components ``F_i(z) = n M[:, i] z_i + offset``."""
+    def linear(cls, M, offset=None, *, sampling="importance", components="columns"):
+        """``F(z) = M z + offset`` with the column components ``F_i(z) = n M[:, i] z_i + offset``
+        (``components='columns'``) or the pairs of columns ``i``, ``i + ceil(d/2)`` ('paired')."""
         xp, device = array_namespace(M, offset)
         shape = check_matrix(M, name="M", square=True)
         dtype = result_dtype(M, offset, xp=xp)
         op = cls.__new__(cls)
-        op._init_matrix(xp, device, dtype, shape[0], offset, "offset", sampling)
+        split = _split(components, (shape[0] + 1) // 2)
+        op._init_matrix(xp, device, dtype, shape[0], split, offset, "offset", sampling)
         op.kind = _linear_kind(M, xp)
         if op.kind == "dense":
             op._Mt = xp.asarray(xp.matrix_transpose(xp.asarray(M, dtype=dtype)), copy=True)
@@ -104,8 +111,12 @@ class FiniteSumOperator:
         return op
 
     @classmethod
-    def bilinear(cls, A, b=None, c=None, *, sampling="importance"):
-        """The saddle operator ``F(x, y) = (A y + b, c - A^T x)`` of ``x^T A y + b^T x - c^T y``."""
+    def bilinear(cls, A, b=None, c=None, *, sampling="importance", components="columns"):
+        """The saddle operator ``F(x, y) = (A y + b, c - A^T x)`` of ``x^T A y + b^T x - c^T y``.
+
+        Components: the columns of ``M = [[0, A], [-A^T, 0]]`` ('columns') or the pairs
+        ``(x_i, y_i)`` ('paired': row ``i`` and column ``i`` of ``A``).
+        """
         xp, device = array_namespace(A, b, c)
         m, n = check_matrix(A, name="A", square=False)
         dtype = result_dtype(A, b, c, xp=xp)
@@ -116,7 +127,7 @@ class FiniteSumOperator:
             parts = [_offset_part(b, m, "b", xp, dtype, device), _offset_part(c, n, "c", xp, dtype, device)]
             offset = xp.concat(parts)
         op = cls.__new__(cls)
-        op._init_matrix(xp, device, dtype, m + n, offset, "b, c", sampling)
+        op._init_matrix(xp, device, dtype, m + n, _split(components, m), offset, "b, c", sampling)
         op.kind = "bilinear"
         op.m = m
         A = xp.asarray(A, dtype=dtype, copy=True)
@@ -127,11 +138,13 @@ class FiniteSumOperator:
         op.column_norms = xp.concat([xp.linalg.vector_norm(A, axis=1), xp.linalg.vector_norm(At, axis=1)])
         return op
 
-    def _init_matrix(self, xp, device, dtype, n, offset, offset_name, sampling):
+    def _init_matrix(self, xp, device, dtype, dim, split, offset, offset_name, sampling):
         self.sampling_law = _check_sampling(sampling, True)
         self.xp, self.device, self.dtype = xp, device, dtype
-        self.n = self.dim = n
-        self.offset = None if offset is None else _offset_part(offset, n, offset_name, xp, dtype, device)
+        self.dim, self.split = dim, split
+        self.n = dim if split == 0 else max(split, dim - split)
+        self.offset = None if offset is None else _offset_part(offset, dim, offset_name, xp, dtype,
+                                                               device)
         self.lipschitz = None
         self.component_lipschitz = None
 
@@ -168,6 +181,7 @@ class FiniteSumOperator:
         if self.kind == "callable":
             ids = self._indices(idx)
             return self._weighted_rows(weights, self._component(u, ids) - self._component(v, ids))
+        idx, weights = self._columns(idx, weights)
         coef = xp.take(u - v, self._indices(idx)) * self._host(weights * self.n)
         if self.kind == "bilinear":
             lower = idx < self.m
@@ -176,10 +190,28 @@ class FiniteSumOperator:
             y_part = self._combine(coef[self._indices(np.nonzero(lower)[0])], self._A, idx[lower])
             return xp.concat([x_part, -y_part])
         if self.kind == "operator":
-            full = np.zeros(self.n)
+            full = np.zeros(self.dim)
             np.add.at(full, idx, np.asarray(coef))
             return xp.asarray(self._M @ full, dtype=self.dtype)
         return self._combine(coef, self._Mt, idx)
+
+    def _columns(self, idx, weights):
+        """The columns of ``M`` (and their weights) that the components ``idx`` consist of."""
+        if self.split == 0:
+            return idx, weights
+        first, second = idx < self.split, idx + self.split < self.dim
+        return (np.concatenate([idx[first], idx[second] + self.split]),
+                np.concatenate([weights[first], weights[second]]))
+
+    def component_norms(self):
+        """Frobenius norms of the components' column blocks of ``M`` (host array)."""
+        norms = np.asarray(_to_host(self.column_norms), dtype=np.float64)
+        if self.split == 0:
+            return norms
+        squares = np.zeros(self.n)
+        squares[:self.split] += norms[:self.split] ** 2
+        squares[:self.dim - self.split] += norms[self.split:] ** 2
+        return np.sqrt(squares)
 
     def _combine(self, coef, rows_of, idx):
         """``sum_k coef[k] rows_of[idx[k]]`` (rows of a dense or sparse matrix)."""
@@ -191,11 +223,11 @@ class FiniteSumOperator:
         return xp.matmul(coef, xp.take(rows_of, self._indices(idx), axis=0))
 
     def kernel_layout(self):
-        """``(layout, Mt, A, At, m)`` for the compiled kernels (dense: 0, bilinear: 1)."""
+        """``(layout, Mt, A, At, m, split)`` for the compiled kernels (dense: 0, bilinear: 1)."""
         unused = np.zeros((1, 1), dtype=self.dtype)
         if self.kind == "bilinear":
-            return 1, unused, self._A, self._At, self.m
-        return 0, self._Mt, unused, unused, 0
+            return 1, unused, self._A, self._At, self.m, self.split
+        return 0, self._Mt, unused, unused, 0, self.split
 
     def _matvec(self, u):
         if self.kind == "bilinear":
@@ -222,7 +254,7 @@ class FiniteSumOperator:
             return xp.linalg.vector_norm(self._Mt, axis=1)
         if self.kind == "sparse":
             return xp.asarray(np.sqrt(np.asarray(self._Mt.multiply(self._Mt).sum(axis=1)).ravel()))
-        eye = np.eye(self.n)  # LinearOperator: n matvecs (entries unknown)
+        eye = np.eye(self.dim)  # LinearOperator: n matvecs (entries unknown)
         return xp.asarray(np.linalg.norm(np.asarray(self._M @ eye), axis=0))
 
     def operator_norm(self):
@@ -254,14 +286,15 @@ class FiniteSumOperator:
     def sampling_constants(self):
         """``(q, L)``: the sampling law (``None`` = uniform) and the sampled constant ``L``.
 
-        Matrix forms: uniform ``L = sqrt(n) max_i ||M[:, i]||``, importance
-        ``q_i ∝ ||M[:, i]||^2`` with ``L = ||M||_F``.  Callable with ``component_lipschitz``:
+        Matrix forms (``M_i``: the columns of component ``i``): uniform
+        ``L = sqrt(n) max_i ||M_i||_F``, importance ``q_i ∝ ||M_i||_F^2`` with ``L = ||M||_F``.
+        Callable with ``component_lipschitz``:
         uniform ``L = max L_i``, importance ``q_i ∝ L_i`` with ``L = mean L_i``.  Otherwise
         ``(None, None)``: the solver estimates ``L``.
         """
         importance = self.sampling_law == "importance"
         if self.is_matrix:
-            norms = np.asarray(_to_host(self.column_norms), dtype=np.float64)
+            norms = self.component_norms()
             if importance and norms.sum() > 0:
                 return norms**2 / np.sum(norms**2), float(np.sqrt(np.sum(norms**2)))
             return None, math.sqrt(self.n) * float(norms.max())
@@ -271,6 +304,13 @@ class FiniteSumOperator:
         if importance:
             return Li / Li.sum(), float(Li.mean())
         return None, float(Li.max())
+
+
+def _split(components, paired_split):
+    """Column offset of the second member of a pair (0: one component per column)."""
+    if components not in ("columns", "paired"):
+        raise ValueError(f"`components` must be 'columns' or 'paired'; got {components!r}")
+    return 0 if components == "columns" else paired_split
 
 
 def _check_sampling(sampling, constants_known):

@@ -33,11 +33,14 @@ def policeman_burglar(n=500, *, dtype=np.float64):
     return np.ascontiguousarray(A_pb.T, dtype=dtype)
 
 
-def bilinear_qp(n=200):
+def bilinear_qp(n=200, *, components="paired", sampling="uniform"):
     """Cai et al.'s hard bilinear QP: ``F(x, y) = (H x - h - A^T y, A x - b)``, unconstrained.
 
     ``A[i, n-1-i] = 1/4``, ``A[i, n-2-i] = -1/4`` (``i < n-1``), ``H = 2 A^T A``, ``b = 1/4``,
-    ``h = e_n / 4``; start ``1/n``; solution ``(A^{-1} b, A^{-T}(H x* - h))``.
+    ``h = e_n / 4``; start ``1/n``; solution ``(A^{-1} b, A^{-T}(H x* - h))``.  ``components``:
+    'paired' (the authors' ``n`` components, index ``i`` giving ``x_i`` and ``y_i``) or 'columns'
+    (the ``2n`` columns of ``M``); see :meth:`numopt.FiniteSumOperator.linear`.  ``sampling``:
+    the authors' 'uniform' batches, or 'importance'.
     """
     from ..minimax import FiniteSumOperator
 
@@ -52,7 +55,8 @@ def bilinear_qp(n=200):
     M = np.block([[H, -A.T], [A, np.zeros((n, n))]])
     x_star = np.linalg.solve(A, b)
     y_star = np.linalg.solve(A.T, H @ x_star - h)
-    op = FiniteSumOperator.linear(M, np.concatenate([-h, -b]))
+    op = FiniteSumOperator.linear(M, np.concatenate([-h, -b]), components=components,
+                                   sampling=sampling)
     return InclusionProblem(op, np.full(2 * n, 1.0 / n), None, np.concatenate([x_star, y_star]))
 
 
