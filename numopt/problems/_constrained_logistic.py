@@ -8,7 +8,9 @@ __all__ = ["constrained_logistic"]
 
 def constrained_logistic(Z=None, y=None, *, n_samples=1000, n_features=50, n_linear=10, seed=0,
                          hessian="dense"):
-    """``min (1/N_s) sum_i log(1 + exp(-y_i z_i'x))  s.t.  A x = b,  x'x = 1`` (m = n_linear + 1).
+    """Logistic regression with linear and norm equality constraints (m = n_linear + 1).
+
+    ``min (1/N_s) sum_i log(1 + exp(-y_i z_i'x))  s.t.  A x = b,  x'x = 1``.
 
     Without ``(Z, y)`` the data are drawn from ``numpy.random.default_rng(seed)`` in this order:
     ``Z`` standard normal ``(n_samples, n_features)``; ``w = standard_normal(d)/sqrt(d)``;

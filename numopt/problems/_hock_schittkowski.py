@@ -15,7 +15,9 @@ SQ2 = math.sqrt(2.0)
 
 @dataclass(frozen=True)
 class ConstrainedProblem:
-    """``min fun(x) s.t. constraints``: callables for :func:`numopt.minimize_sketched_newton` and scipy.
+    """An equality-constrained problem: callables for :func:`numopt.minimize_sketched_newton` and scipy.
+
+    ``min fun(x) s.t. constraints``.
 
     ``hess(x, lam)`` is the Hessian of the Lagrangian ``f + lam'c``; ``f_star``/``x_star`` are the
     known optimum (``x_star`` None where it is not unique or not known in closed form).

@@ -14,7 +14,9 @@ PDE_F_STAR = {3: 9.6444420518, 16: 301.8003650431, 32: 1177.8212992260, 64: 4067
 
 
 def pde_control(N, alpha=0.1):
-    """``min 0.5 (||w - w_t||^2 + alpha ||u||^2)  s.t.  Lap_h w + u = 0`` on an N x N interior grid.
+    """PDE-constrained control on an N x N interior grid (n = 2 N^2 variables, m = N^2 constraints).
+
+    ``min 0.5 (||w - w_t||^2 + alpha ||u||^2)  s.t.  Lap_h w + u = 0``.
 
     ``h = 2/(N+1)``, zero Dirichlet boundary, 5-point Laplacian ``(w_W + w_E + w_S + w_N - 4 w_P)/h^2``,
     ``x = (w, u)`` (``n = 2 N^2``, ``m = N^2``, column-major grid order), target

@@ -246,7 +246,7 @@ def minimize_bcd(problem, x0=None, *, blocks="variable", block_size=5, selection
         ``'lipschitz'``: ``d_b = -g_b / L_b`` (proximal with ``l1``/bounds), ``L_b =
         lambda_max(H_b)``; ``'newton'``: ``d_b = -H_b^{-1} g_b`` (exact block minimization for
         least squares and quadratics; Armijo backtracking on the true Hessian otherwise; with
-        ``l1``/bounds it is ``'prox-newton'``); ``'message-passing'``: exact O(|b|) solve on forest
+        ``l1``/bounds it is ``'prox-newton'``); ``'message-passing'``: exact ``O(|b|)`` solve on forest
         blocks of a ``Quadratic``; ``'prox-newton'``: the block's quadratic model with ``l1`` and
         bounds minimized exactly (finite termination once the block holds the support).
     l1 : float
