@@ -187,7 +187,7 @@ def test_merit_gradient_matches_central_differences():
 
     p = hock_schittkowski(77)
     cons = as_equality_constraints(p.constraints, p.x0)
-    problem = _Problem(p.fun, p.jac, p.hess, cons, 5)
+    problem = _Problem(p.fun, p.jac, p.hess, cons, 5, np)
     rng = np.random.default_rng(0)
     eta1, eta2 = 3.0, 0.7
     for _ in range(3):
