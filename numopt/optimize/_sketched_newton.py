@@ -325,7 +325,7 @@ def _validate_lam0(lam0, m, xp, device):
     return lam
 
 
-@capabilities(numba="sketch", cupy=False, linear_operator="hess")
+@capabilities(numba="sketch", cupy=True, linear_operator="hess")
 def minimize_sketched_newton(fun, x0, *, jac, hess, constraints, lam0=None, sketch="kaczmarz",
                              sketch_size=None, accuracy="practical", xi_B=0.1, eta1=1.0, eta2=0.1,
                              delta=0.1, beta=0.1, nu=1.5, tol=1e-6, maxiter=1000, max_inner=100_000,
@@ -346,7 +346,11 @@ def minimize_sketched_newton(fun, x0, *, jac, hess, constraints, lam0=None, sket
         ``fun(x) -> float``.
     x0 : (n,) array
         Starting point (integers are cast to float64; float32 results are returned as float32,
-        the iteration runs in float64).
+        the iteration runs in float64).  A NumPy array runs the NumPy/scipy path (sparse and
+        operator Hessians, compiled Kaczmarz kernels); an array of any other array-API namespace
+        (CuPy, array-api-strict) runs the generic dense path on its device: then ``fun``, ``jac``,
+        ``hess`` and the constraint callables must return dense arrays of that namespace (``fun``
+        may return a Python float), and ``x``, ``lam`` come back in it, on the same device.
     jac : callable
         ``jac(x) -> (n,)`` gradient of ``fun``.
     hess : callable
@@ -427,6 +431,8 @@ def minimize_sketched_newton(fun, x0, *, jac, hess, constraints, lam0=None, sket
     A direction is accepted when ``grad M' z <= -(eta2/2) ||b||^2``; the gradient uses one product
     of the Lagrangian Hessian with ``grad_x L``.  The row sketches sample rows uniformly.  On a CPU
     the sketches do not beat a direct solve; 'exact' is the fast choice for factorizable ``K``.
+    The generic path reads one scalar (``||r||``) per sketch step and draws the sketches from the
+    same host generator as the NumPy path (same seed, same iterates up to round-off).
 
     References
     ----------
