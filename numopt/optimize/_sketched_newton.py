@@ -364,7 +364,9 @@ def minimize_sketched_newton(fun, x0, *, jac, hess, constraints, lam0=None, sket
         Initial multipliers (default zeros).
     sketch : {'kaczmarz', 'block-kaczmarz', 'gaussian', 'block-gaussian', 'count', 'exact'}
         Inner solver: uniform row(s) of ``K``, Gaussian vector(s), count sketch, or a direct solve
-        (dense LU, sparse ``splu``; MINRES for a ``spla.LinearOperator`` Hessian).
+        (dense LU, sparse ``splu``; for a ``spla.LinearOperator`` Hessian MINRES, restarted
+        until the true residual meets the inner accuracy rule; ``xp.linalg.solve`` on the generic
+        path).
     sketch_size : int, optional
         Block size ``q`` of 'block-kaczmarz', 'block-gaussian' and 'count' (default
         ``min(N, max(2, ceil(sqrt(N))))``, ``N = n + m``); 'kaczmarz'/'gaussian' use ``q = 1``.
