@@ -94,11 +94,14 @@ def _game_args(xp, device, dtype):
 
 
 def _sketched_newton_args(xp, device, dtype):
-    from .problems import hock_schittkowski
+    import numpy as np
 
-    p = hock_schittkowski(77)
-    return (p.fun, p.x0.astype(dtype)), {"jac": p.jac, "hess": p.hess, "constraints": p.constraints,
-                                         "sketch": "block-kaczmarz", "seed": 0, "tol": 1e-5}
+    from .problems import hock_schittkowski_xp
+
+    p = hock_schittkowski_xp(7, xp, device)  # callables compute in the input's namespace
+    return (p.fun, xp.astype(p.x0, getattr(xp, np.dtype(dtype).name))), {
+        "jac": p.jac, "hess": p.hess, "constraints": p.constraints, "sketch": "block-kaczmarz",
+        "seed": 0, "tol": 1e-5}
 
 
 def _bcd_args(xp, device, dtype):
@@ -128,7 +131,7 @@ def _build():
         "solve_matrix_game": SolverCase(minimax.solve_matrix_game, _game_args,
                                         fields=("y", "gap", "value", "residual", "n_oracle")),
         "minimize_sketched_newton": SolverCase(
-            optimize.minimize_sketched_newton, _sketched_newton_args, backends=("numpy",),
+            optimize.minimize_sketched_newton, _sketched_newton_args,
             fields=("lam", "kkt_residual", "constr_violation", "n_inner", "merit_params", "nmatvec")),
         "minimize_bcd": SolverCase(optimize.minimize_bcd, _bcd_args, backends=("numpy",),
                                    fields=("fun", "nfev", "njev", "nhev")),

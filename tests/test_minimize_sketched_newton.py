@@ -10,7 +10,9 @@ from scipy.sparse.linalg import LinearOperator
 
 from numopt import NumoptWarning
 from numopt.optimize import minimize_sketched_newton
-from numopt.problems import HS_PROBLEMS, constrained_logistic, hock_schittkowski, pde_control
+from numopt.problems import (HS_PROBLEMS, HS_XP_PROBLEMS, constrained_logistic, hock_schittkowski,
+                             hock_schittkowski_xp, pde_control)
+from tests._xp_testing import xp_assert_close
 
 HS = sorted(HS_PROBLEMS)
 
@@ -187,7 +189,7 @@ def test_merit_gradient_matches_central_differences():
 
     p = hock_schittkowski(77)
     cons = as_equality_constraints(p.constraints, p.x0)
-    problem = _Problem(p.fun, p.jac, p.hess, cons, 5)
+    problem = _Problem(p.fun, p.jac, p.hess, cons, 5, np)
     rng = np.random.default_rng(0)
     eta1, eta2 = 3.0, 0.7
     for _ in range(3):
@@ -456,3 +458,109 @@ def test_constrained_logistic_5000x100_optimum():
                                    lam0=p.lam0, sketch="exact")
     assert res.success
     assert abs(res.fun - 0.5888947724) <= 1e-9  # spec sec. 8 (seed 0), 10 digits
+
+
+# ---------------------------------------------------------------- generic array-API path
+def _solve_xp(p, x0=None, **kw):
+    kw.setdefault("seed", 0)
+    return minimize_sketched_newton(p.fun, p.x0 if x0 is None else x0, jac=p.jac, hess=p.hess,
+                                    constraints=p.constraints, **kw)
+
+
+@pytest.mark.parametrize("number", HS_XP_PROBLEMS)
+def test_array_api_gallery_matches_numpy_gallery(number):
+    """The xp-written callables equal the NumPy gallery's (checked against finite differences)."""
+    import array_api_compat.numpy as xpn
+
+    p, q = hock_schittkowski(number), hock_schittkowski_xp(number, xpn, "cpu")
+    rng = np.random.default_rng(number)
+    for _ in range(3):
+        x, lam = p.x0 + 0.3 * rng.standard_normal(p.x0.size), rng.standard_normal(p.lam0.size)
+        # same formulas evaluated in a different order: agreement to a few ulps of the values
+        np.testing.assert_allclose(float(q.fun(x)), p.fun(x), rtol=1e-13, atol=1e-13)
+        np.testing.assert_allclose(q.jac(x), p.jac(x), rtol=1e-13, atol=1e-13)
+        np.testing.assert_allclose(q.hess(x, lam), p.hess(x, lam), rtol=1e-13, atol=1e-13)
+        np.testing.assert_allclose(q.constraints["fun"](x), p.constraints["fun"](x), rtol=1e-13, atol=1e-13)
+        np.testing.assert_allclose(q.constraints["jac"](x), p.constraints["jac"](x), rtol=1e-13, atol=1e-13)
+
+
+@pytest.mark.parametrize("sketch", ["exact", "gaussian", "block-gaussian", "kaczmarz", "block-kaczmarz",
+                                    "count"])
+def test_array_api_path_agrees_with_numpy(xp, sketch):
+    """HS7 on the backend, callables in its namespace: same seed, same iterates as the NumPy gallery run.
+
+    Both runs draw the same random numbers; only round-off differs (compiled vs vectorised steps,
+    Cholesky vs pseudo-inverse on the sketch Gram matrix), hence 1e-8 on x and lam.  ``max_inner``
+    bounds single-row Kaczmarz (one pass can take 1e5 steps on HS7, slow on array-api-strict).
+    """
+    ref = _solve(hock_schittkowski(7), sketch=sketch, seed=5, max_inner=2000)
+    res = _solve_xp(hock_schittkowski_xp(7, xp.xp, xp.device), sketch=sketch, seed=5, max_inner=2000)
+    assert ref.success and res.success, res.message
+    assert res.nit == ref.nit
+    xp_assert_close(res.x, ref.x, rtol=0, atol=1e-8, xp=xp, dtype="float64")
+    xp_assert_close(res.lam, ref.lam, rtol=0, atol=1e-8, xp=xp, dtype="float64")
+    assert isinstance(res.fun, float) and abs(res.fun + math.sqrt(3.0)) <= 1e-6
+
+
+@pytest.mark.parametrize("number", [28, 48])
+def test_array_api_linear_quadratic_one_step(xp, number):
+    p = hock_schittkowski_xp(number, xp.xp, xp.device)
+    res = _solve_xp(p, sketch="exact", return_history=True)
+    assert res.success and res.nit == 1
+    assert res.step_history[0]["alpha"] == 1.0
+    assert res.kkt_residual <= 1e-10
+    # the KKT solution is unique (LICQ + positive definite reduced Hessian): the book's x*
+    xp_assert_close(res.x, p.x_star, rtol=0, atol=1e-10, xp=xp, dtype="float64")
+
+
+def test_array_api_float32_x0_and_linear_constraint(xp):
+    """float32 in, float32 out on the same device; a LinearConstraint is moved to the device once."""
+    p = hock_schittkowski_xp(48, xp.xp, xp.device)
+    lin = LinearConstraint(np.array([[1.0] * 5, [0, 0, 1.0, -2.0, -2.0]]), [5.0, -3.0], [5.0, -3.0])
+    x0 = xp.xp.astype(p.x0, xp.xp.float32)
+    res = minimize_sketched_newton(p.fun, x0, jac=p.jac, hess=p.hess, constraints=lin, sketch="exact")
+    assert res.success and res.nit == 1
+    xp_assert_close(res.x, np.ones(5), rtol=0, atol=1e-6, xp=xp, dtype="float32")  # float32 rounding
+    xp_assert_close(res.lam, np.zeros(2), rtol=0, atol=1e-6, xp=xp, dtype="float32")
+
+
+def _strict():
+    xps = pytest.importorskip("array_api_strict")
+    return xps, xps.Device("device1")
+
+
+def test_array_api_bad_input():
+    xps, dev = _strict()
+    p = hock_schittkowski_xp(7, xps, dev)
+    kw = dict(jac=p.jac, hess=p.hess, constraints=p.constraints)
+    with pytest.raises(TypeError, match="`jac` must return an array of the namespace of `x0`"):
+        minimize_sketched_newton(p.fun, p.x0, **{**kw, "jac": lambda x: np.zeros(2)})
+    with pytest.raises(ValueError, match=r"`hess` must return shape \(2, 2\); got \(2,\)"):
+        minimize_sketched_newton(p.fun, p.x0, **{**kw, "hess": lambda x, lam: p.jac(x)})
+    with pytest.raises(ValueError, match="`x0` must be a non-empty 1-D array"):
+        minimize_sketched_newton(p.fun, xps.reshape(p.x0, (1, 2)), **kw)
+    with pytest.raises(ValueError, match="`x0` contains NaN"):
+        minimize_sketched_newton(p.fun, p.x0 * xps.nan, **kw)
+    with pytest.raises(ValueError, match="`fun` returned NaN or Inf at x0"):
+        minimize_sketched_newton(lambda x: xps.sum(x) * xps.inf, p.x0, **kw)
+    with pytest.raises(TypeError, match="`lam0` must be an array of the namespace and device of `x0`"):
+        minimize_sketched_newton(p.fun, p.x0, lam0=np.zeros(1), **kw)
+    with pytest.raises(ValueError, match=r"`lam0` must have shape \(1,\)"):
+        minimize_sketched_newton(p.fun, p.x0, lam0=xps.zeros(2, device=dev), **kw)
+    sparse = LinearConstraint(sp.csr_array(np.array([[1.0, 1.0]])), 1.0, 1.0)
+    with pytest.raises(TypeError, match="must be dense for a non-NumPy `x0`"):
+        minimize_sketched_newton(p.fun, p.x0, **{**kw, "constraints": sparse})
+
+
+def test_array_api_nan_during_the_run_is_not_success():
+    xps, dev = _strict()
+    p = hock_schittkowski_xp(7, xps, dev)
+
+    def hess(x, lam):  # finite at x0 only
+        H = p.hess(x, lam)
+        return H if float(x[0]) == 2.0 else H * xps.nan
+
+    res = minimize_sketched_newton(p.fun, p.x0, jac=p.jac, hess=hess, constraints=p.constraints,
+                                   sketch="exact")
+    assert not res.success and res.status == 4 and res.nit == 0
+    assert res.x.device == dev

@@ -79,3 +79,25 @@ def test_compiled_and_reference_row_sketches_agree(sketch):
         out.append((z, stats.steps))
     assert out[0][1] == out[1][1]
     np.testing.assert_allclose(out[0][0], out[1][0], rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("rel", [1e-2, 1e-8])
+def test_exact_on_operator_meets_the_true_residual_target(rel):
+    """'exact' with a LinearOperator H (MINRES): the returned ||K z - b|| is true and <= target.
+
+    scipy's own MINRES test (relative to ||K|| ||z|| + ||b||) can stop with ||r|| ~ ||b|| on this
+    indefinite K; the solver must keep going until the requested residual is met.
+    """
+    from scipy.sparse.linalg import aslinearoperator
+
+    K, b = _indefinite_system(3)
+    G = np.zeros((0, N))
+    system = KKTSystem(aslinearoperator(K), G, 0.0, b)
+    z, r = np.zeros(N), -b.copy()
+    target = rel * np.linalg.norm(b)
+    norm, stats = sketch_solve(system, z, r, sketch="exact", target=target, max_steps=10_000,
+                               rng=np.random.default_rng(0), sketch_size=1, jit=False)
+    np.testing.assert_allclose(r, K @ z - b, atol=1e-12)
+    assert norm == pytest.approx(np.linalg.norm(K @ z - b), rel=1e-12)
+    assert norm <= target
+    assert stats.matvecs >= 2  # MINRES iterations are counted as products with K

@@ -5,13 +5,19 @@ A step with a sketch ``S`` (N x q) projects ``z`` onto ``{S'K z = S'b}``: ``Y = 
 ``w = (Y'Y)^+ S'r``, ``z -= Y w``, ``r -= K Y w`` with ``r = K z - b``; ``||z - z*||`` never increases.
 Every solver runs from the given ``(z, r)`` (warm start) until ``||r|| <= target`` or ``max_steps``
 steps, recomputing ``r`` from scratch every ``N`` steps and before returning.
+
+On NumPy inputs the Kaczmarz sketches run compiled kernels; the generic path (any array-API
+namespace: CuPy, array-api-strict) keeps a dense ``K`` on the input's device and draws the same
+random numbers from the host generator, moving each sketch with ``xp.asarray(..., device=device)``.
 """
 import math
 import warnings
 from dataclasses import dataclass
 
+import array_api_compat
 import numpy as np
 
+from .._lib._array_api import is_numpy
 from .._lib._optional import lazy_module
 from .._lib._validate import NumoptWarning
 
@@ -23,6 +29,7 @@ __all__ = ["KKTSystem", "SKETCHES", "sketch_solve", "default_sketch_size"]
 
 _DENSE_LIMIT = 2000      # N above which a dense-input K is still stored sparse (kernels need CSR)
 _CHUNK = 1 << 14         # random draws per call of a compiled kernel
+_MINRES_RESTARTS = 10    # MINRES calls per inner solve of an operator K (see _minres)
 
 
 def default_sketch_size(N):
@@ -33,16 +40,21 @@ def default_sketch_size(N):
 class KKTSystem:
     """``K = [[H + shift I, G'], [G, 0]]`` and right-hand side ``b``.
 
-    ``K`` is a dense array (dense inputs, ``N <= 2000``), a CSR matrix (sparse inputs or larger
-    ``N``) or a ``spla.LinearOperator`` (``H`` is one).
+    ``K`` is a dense array (dense inputs, ``N <= 2000``; any size on the generic path), a CSR matrix
+    (sparse NumPy inputs or larger ``N``) or a ``spla.LinearOperator`` (``H`` is one).
     """
 
-    def __init__(self, H, G, shift, b):
+    def __init__(self, H, G, shift, b, *, xp=np, device="cpu"):
         m, n = G.shape
         self.n, self.m, self.N = n, m, n + m
-        self.b = b
+        self.b, self.xp, self.device = b, xp, device
+        self.generic = not is_numpy(xp)
         self.is_operator = isinstance(H, spla.LinearOperator)
-        if self.is_operator:
+        if self.generic:
+            B = H + shift * xp.eye(n, dtype=H.dtype, device=device) if shift else H
+            zeros = xp.zeros((m, m), dtype=H.dtype, device=device)
+            self.K = xp.concat([xp.concat([B, G.T], axis=1), xp.concat([G, zeros], axis=1)], axis=0)
+        elif self.is_operator:
             Gs = sp.csr_array(G) if sp.issparse(G) else G
 
             def matvec(v):
@@ -71,6 +83,8 @@ class KKTSystem:
         if self.is_operator:
             return self.K.matmat(V)
         out = self.K @ V
+        if self.generic:
+            return out
         return out.toarray() if sp.issparse(out) else np.asarray(out)
 
     def rows(self, T):
@@ -79,8 +93,18 @@ class KKTSystem:
             E = np.zeros((self.N, len(T)))
             E[T, np.arange(len(T))] = 1.0
             return self.K.matmat(E).T
+        if self.generic:
+            return self.xp.take(self.K, self.to_device(T), axis=0)
         rows = self.K[T]
         return rows.toarray() if sp.issparse(rows) else np.asarray(rows)
+
+    def to_device(self, a):
+        """A host array (random draws) on the system's namespace and device."""
+        return self.xp.asarray(a, device=self.device) if self.generic else a
+
+    def take(self, v, T):
+        """Entries ``v[T]`` for host indices ``T``."""
+        return self.xp.take(v, self.to_device(T)) if self.generic else v[T]
 
     def csr(self):
         """``(indptr, indices, data)`` of ``K`` for the compiled kernels."""
@@ -100,7 +124,14 @@ class KKTSystem:
 
     def resync(self, z, r):
         r[:] = self.matvec(z) - self.b
-        return float(np.linalg.norm(r))
+        return _norm(r)
+
+
+def _norm(v):
+    """``||v||_2`` as a Python float (one scalar read on a device)."""
+    if isinstance(v, np.ndarray):
+        return float(np.linalg.norm(v))
+    return float(array_api_compat.array_namespace(v).linalg.vector_norm(v))
 
 
 @dataclass
@@ -114,12 +145,15 @@ class InnerStats:
 def _project(system, z, r, Y, Sr, stats):
     """The generic step ``w = (Y'Y)^+ S'r``, ``z -= Y w``, ``r -= K Y w`` (Cholesky, lstsq fallback)."""
     gram = Y.T @ Y
-    if not np.any(gram):
+    if system.generic:  # the pseudo-inverse is lstsq's rcond=1e-12 solution, with no host round trip
+        w = system.xp.linalg.pinv(gram, rtol=1e-12) @ Sr
+    elif not np.any(gram):
         return
-    try:
-        w = sla.cho_solve(sla.cho_factor(gram), Sr)
-    except np.linalg.LinAlgError:
-        w = np.linalg.lstsq(gram, Sr, rcond=1e-12)[0]
+    else:
+        try:
+            w = sla.cho_solve(sla.cho_factor(gram), Sr)
+        except np.linalg.LinAlgError:
+            w = np.linalg.lstsq(gram, Sr, rcond=1e-12)[0]
     u = Y @ w
     z -= u
     r -= system.matvec(u)
@@ -128,7 +162,7 @@ def _project(system, z, r, Y, Sr, stats):
 
 def _generic_loop(system, z, r, target, max_steps, draw_step, stats):
     """Run ``draw_step(k) -> (Y, S'r)`` projections until ``||r|| <= target`` (confirmed by a resync)."""
-    norm = float(np.linalg.norm(r))
+    norm = _norm(r)
     since_sync = 0
     while True:
         if norm <= target:
@@ -150,7 +184,7 @@ def _generic_loop(system, z, r, target, max_steps, draw_step, stats):
             stats.matvecs += 1
             since_sync = 0
         else:
-            norm = float(np.linalg.norm(r))
+            norm = _norm(r)
 
 
 def _draw_chunk(rng, N, q, left):
@@ -181,7 +215,7 @@ def _kaczmarz_xp(system, z, r, target, max_steps, rng, q, stats):
         else:
             T = np.empty(q, dtype=np.int64)
             sample(draw, system.N, T)
-        return system.rows(T).T, r[T]
+        return system.rows(T).T, system.take(r, T)
 
     return _generic_loop(system, z, r, target, max_steps, step, stats)
 
@@ -222,7 +256,7 @@ def _kaczmarz_jit(system, z, r, target, max_steps, rng, q, stats):
 
 def _gaussian(system, z, r, target, max_steps, rng, q, stats):
     def step():
-        S = rng.standard_normal((system.N, q))
+        S = system.to_device(rng.standard_normal((system.N, q)))
         stats.matvecs += q
         return system.matmat(S), S.T @ r
 
@@ -235,8 +269,11 @@ def _count(system, z, r, target, max_steps, rng, q, stats):
     def step():
         cols = rng.integers(0, q, size=N)
         signs = 2.0 * rng.integers(0, 2, size=N) - 1.0
-        S = sp.csr_array((signs, (np.arange(N), cols)), shape=(N, q))
         stats.matvecs += q
+        if system.generic:  # dense S (N x q, q ~ sqrt(N)) built on the host, moved once
+            S = system.to_device((cols[:, None] == np.arange(q)) * signs[:, None])
+            return system.matmat(S), S.T @ r
+        S = sp.csr_array((signs, (np.arange(N), cols)), shape=(N, q))
         return system.matmat(S), np.bincount(cols, weights=signs * r, minlength=q)
 
     return _generic_loop(system, z, r, target, max_steps, step, stats)
@@ -247,17 +284,17 @@ def _exact(system, z, r, target, max_steps, rng, q, stats):
 
     Returns ``inf`` when ``K`` is numerically singular (the caller then shifts ``H``).
     """
-    norm = float(np.linalg.norm(r))
+    norm = _norm(r)
     if norm <= target:
         return norm
     stats.steps += 1
-    if system.is_operator:
-        from scipy.sparse.linalg import minres
-
-        bnorm = float(np.linalg.norm(system.b))
-        sol, _ = minres(system.K, system.b, x0=z.copy(), rtol=min(target / bnorm, 0.5),
-                        maxiter=max_steps)
-        z[:] = sol
+    if system.generic:
+        try:
+            z[:] = system.xp.linalg.solve(system.K, system.b)
+        except np.linalg.LinAlgError:  # array-api-strict raises NumPy's; CuPy returns NaN/Inf instead
+            return math.inf
+    elif system.is_operator:
+        return _minres(system, z, r, target, max_steps, stats)
     else:
         try:
             with warnings.catch_warnings():
@@ -270,7 +307,40 @@ def _exact(system, z, r, target, max_steps, rng, q, stats):
             return math.inf
     stats.matvecs += 1
     norm = system.resync(z, r)
-    return norm if np.isfinite(norm) else math.inf
+    return norm if math.isfinite(norm) else math.inf
+
+
+def _minres(system, z, r, target, max_steps, stats):
+    """MINRES (scipy) on the operator ``K`` from ``z`` until the true ``||K z - b|| <= target``.
+
+    scipy stops when ``||r|| <= rtol (||K|| ||z|| + ||b||)`` or when ``||K r||`` is small relative to
+    ``||K|| ||r||``; either can hold with ``||r||`` close to ``||b||`` (seen on the constrained
+    logistic problem: 2-7 iterations, ``||r||/||b|| = 0.3-1``), which starves the outer method of
+    accuracy.  So each call is followed by a true residual and, while it exceeds ``target`` and
+    decreases, a warm restart with ``rtol`` scaled by ``target / ||r||`` (at most 10 calls,
+    ``max_steps`` MINRES iterations in all).  Returns ``inf`` on a NaN/Inf residual.
+    """
+    from scipy.sparse.linalg import minres
+
+    norm, left = _norm(r), max_steps
+    rtol = min(target / _norm(system.b), 0.5)
+    for _ in range(_MINRES_RESTARTS):
+        iterations = []
+        sol, _ = minres(system.K, system.b, x0=z.copy(), rtol=rtol, maxiter=left,
+                        callback=lambda xk: iterations.append(None))
+        residual = system.matvec(sol) - system.b
+        stats.matvecs += len(iterations) + 1
+        left -= len(iterations)
+        new = _norm(residual)
+        if not math.isfinite(new):  # numerically singular K: the caller shifts H
+            return math.inf
+        if new >= norm:  # no progress: keep the previous iterate
+            break
+        z[:], r[:], norm = sol, residual, new
+        if norm <= target or left <= 0:
+            break
+        rtol *= target / norm
+    return norm
 
 
 def sketch_solve(system, z, r, *, sketch, target, max_steps, rng, sketch_size, jit):

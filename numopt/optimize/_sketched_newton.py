@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._lib._array_api import array_namespace, is_numpy
+from .._lib._array_api import array_namespace, is_numpy, result_dtype
 from .._lib._callback import call_callback
 from .._lib._capabilities import capabilities
 from .._lib._jit import use_jit
@@ -59,8 +59,9 @@ class _Point:
 class _Problem:
     """The user's callables with evaluation counters and output checks."""
 
-    def __init__(self, fun, jac, hess, cons, n):
+    def __init__(self, fun, jac, hess, cons, n, xp):
         self.fun, self.jac, self.hess, self.cons, self.n, self.m = fun, jac, hess, cons, n, cons.m
+        self.xp = xp
         self.nfev = self.njev = self.nhev = 0
         self.warned_asymmetric = False
 
@@ -73,12 +74,17 @@ class _Problem:
         c = self.cons.fun(x)
         G = self.cons.jac(x)
         if first:
-            f = _check_output(f, (), "fun")
-            g = _check_output(g, (self.n,), "jac")
-            c = _check_output(c, (self.m,), "constraints (stacked c(x))")
-            G = _check_output(G, (self.m, self.n), "constraints Jacobian (stacked jac)")
-        f, g = float(np.asarray(f).reshape(())), np.asarray(g, dtype=float).ravel()
-        G = G if sp.issparse(G) else np.asarray(G, dtype=float)
+            f = _check_output(f, (), "fun", self.xp)
+            g = _check_output(g, (self.n,), "jac", self.xp)
+            c = _check_output(c, (self.m,), "constraints (stacked c(x))", self.xp)
+            G = _check_output(G, (self.m, self.n), "constraints Jacobian (stacked jac)", self.xp)
+        if is_numpy(self.xp):
+            f, g = float(np.asarray(f).reshape(())), np.asarray(g, dtype=float).ravel()
+            G = G if sp.issparse(G) else np.asarray(G, dtype=float)
+        else:  # the generic path: dense arrays of the input namespace, computed in float64
+            f = float(f) if isinstance(f, (int, float)) else float(self.xp.reshape(f, ()))
+            g = self.xp.reshape(self.xp.astype(g, self.xp.float64), (-1,))
+            G = self.xp.astype(G, self.xp.float64)
         if not (math.isfinite(f) and _finite(g) and _finite(c) and _finite(G)):
             return None
         return _Point(x, lam, f, g, c, G, g + G.T @ lam)
@@ -88,11 +94,14 @@ class _Problem:
         self.nhev += 1
         H = self.hess(point.x, point.lam)
         if first:
-            H = _check_output(H, (self.n, self.n), "hess")
+            H = _check_output(H, (self.n, self.n), "hess", self.xp)
         if isinstance(H, spla.LinearOperator):
             point.H = H
             return True
-        H = sp.csr_array(H, dtype=float) if sp.issparse(H) else np.asarray(H, dtype=float)
+        if not is_numpy(self.xp):
+            H = self.xp.astype(H, self.xp.float64)
+        else:
+            H = sp.csr_array(H, dtype=float) if sp.issparse(H) else np.asarray(H, dtype=float)
         if not _finite(H):
             return False
         asym = _fro(H - H.T)
@@ -106,7 +115,9 @@ class _Problem:
         return True
 
 
-def _check_output(value, shape, name):
+def _check_output(value, shape, name, xp):
+    if not is_numpy(xp):
+        return _check_output_xp(value, shape, name, xp)
     if isinstance(value, spla.LinearOperator) and name != "hess":
         raise TypeError(f"`{name}` must return a dense or sparse array; got a spla.LinearOperator")
     got = tuple(getattr(value, "shape", np.shape(value)))
@@ -125,9 +136,37 @@ def _check_output(value, shape, name):
     return value if sp.issparse(value) or isinstance(value, spla.LinearOperator) else np.asarray(value, float)
 
 
+def _check_output_xp(value, shape, name, xp):
+    """:func:`_check_output` for the generic path: a dense array of the input namespace ``xp``."""
+    if shape == () and isinstance(value, (int, float)):
+        if not math.isfinite(value):
+            raise ValueError(f"`{name}` returned NaN or Inf at x0")
+        return value
+    got_xp, _ = array_namespace(value)
+    if got_xp is not xp:
+        raise TypeError(f"`{name}` must return an array of the namespace of `x0` ({xp.__name__}); "
+                        f"got {type(value).__name__}")
+    got = tuple(value.shape)
+    if shape == ():
+        if got not in ((), (1,)):
+            raise ValueError(f"`fun` must return a scalar; got shape {got}")
+    elif got != shape:
+        hint = "; it looks transposed" if len(shape) == 2 and got == shape[::-1] else ""
+        raise ValueError(f"`{name}` must return shape {shape}; got {got}{hint}")
+    if not xp.isdtype(value.dtype, ("real floating", "integral", "bool")):
+        raise TypeError(f"`{name}` must return real values; got dtype {value.dtype}")
+    if not _finite(value):
+        raise ValueError(f"`{name}` returned NaN or Inf at x0")
+    return value
+
+
 def _finite(A):
-    data = A.data if sp.issparse(A) else np.asarray(A)
-    return bool(np.all(np.isfinite(data)))
+    if sp.issparse(A):
+        return bool(np.all(np.isfinite(A.data)))
+    if isinstance(A, np.ndarray):
+        return bool(np.all(np.isfinite(A)))
+    xp, _ = array_namespace(A)
+    return bool(xp.all(xp.isfinite(A)))
 
 
 def _fro(A, rng=None):
@@ -135,7 +174,12 @@ def _fro(A, rng=None):
     if isinstance(A, spla.LinearOperator):
         V = rng.choice([-1.0, 1.0], size=(A.shape[1], HUTCHINSON_PROBES))
         return float(np.sqrt(np.mean(np.sum(A.matmat(V) ** 2, axis=0))))
-    return float(sp.linalg.norm(A) if sp.issparse(A) else np.linalg.norm(A))
+    if sp.issparse(A):
+        return float(sp.linalg.norm(A))
+    if isinstance(A, np.ndarray):
+        return float(np.linalg.norm(A))
+    xp, _ = array_namespace(A)
+    return float(xp.linalg.vector_norm(A))
 
 
 def _licq(G, *, value):
@@ -150,6 +194,11 @@ def _licq(G, *, value):
     grows with ``m`` and flagged the well-posed PDE problem at N = 128 (``||G||_F^2 = 5.7e12``).
     """
     GGt = G @ G.T
+    if not sp.issparse(G) and not isinstance(G, np.ndarray):  # generic path: dense, any size
+        xp, _ = array_namespace(G)
+        eigs = xp.linalg.eigvalsh(GGt)
+        low, high = float(eigs[0]), float(eigs[-1])
+        return low > LICQ_TOL * max(1.0, high), low
     if G.shape[0] <= (SPARSE_DENSE_LIMIT if sp.issparse(G) else DENSE_EIG_LIMIT):
         eigs = sla.eigvalsh(GGt.toarray() if sp.issparse(GGt) else GGt)
         return bool(eigs[0] > LICQ_TOL * max(1.0, eigs[-1])), float(eigs[0])
@@ -176,6 +225,11 @@ def _licq(G, *, value):
 def _reduced_hessian_min(H, G):
     """``lambda_min(Z'HZ)`` with ``Z`` an orthonormal null-space basis of ``G`` (complete QR of ``G'``)."""
     m = G.shape[0]
+    if not sp.issparse(G) and not isinstance(G, np.ndarray):  # generic path (dense)
+        xp, _ = array_namespace(G)
+        Z = xp.linalg.qr(G.T, mode="complete").Q[:, m:]
+        R = Z.T @ (H @ Z)
+        return float(xp.linalg.eigvalsh(0.5 * (R + R.T))[0])
     Q = sla.qr(G.toarray().T if sp.issparse(G) else G.T, mode="full")[0]
     Z = Q[:, m:]
     HZ = H.matmat(Z) if isinstance(H, spla.LinearOperator) else H @ Z
@@ -197,8 +251,10 @@ class _Accuracy:
         normH, normG = _fro(H, rng), _fro(G)
         if isinstance(H, spla.LinearOperator):
             normB = _fro(H + shift * sp.linalg.aslinearoperator(sp.eye_array(n)), rng)
+        elif sp.issparse(H):
+            normB = _fro(H + shift * sp.eye_array(n))
         else:
-            normB = _fro(H + shift * (sp.eye_array(n) if sp.issparse(H) else np.eye(n)))
+            normB = _fro(H + shift * _eye_like(H))
         self.psi = 20.0 * max(normB ** 2, 1.0) / (min(xi_G, 1.0) * min(xi_B, 1.0))
         self.ups = max(normG, normH, 1.0)
         self.kappa = math.sqrt(normB ** 2 + 2.0 * normG ** 2) * self.psi
@@ -210,14 +266,28 @@ class _Accuracy:
         return (0.5 - self.beta) * eta2 / ((1.0 + eta1 + eta2) * self.ups ** 2 * self.psi ** 2)
 
 
+def _eye_like(H):
+    """The identity of ``H``'s (dense) namespace, dtype and device."""
+    if isinstance(H, np.ndarray):
+        return np.eye(H.shape[0])
+    xp, device = array_namespace(H)
+    return xp.eye(H.shape[0], dtype=H.dtype, device=device)
+
+
 def _validate_x0(x0):
+    """``(x in float64, output dtype, xp, device)``; the one namespace/device detection of a call."""
     try:
-        xp, _ = array_namespace(x0)
+        xp, device = array_namespace(x0)
     except TypeError as exc:
         raise TypeError(f"`x0` must be a 1-D real array; {exc}") from None
     if not is_numpy(xp):
-        raise TypeError(f"`x0` must be a NumPy array (minimize_sketched_newton runs on NumPy/scipy "
-                        f"inputs); got {type(x0).__name__}")
+        out_dtype = result_dtype(x0, xp=xp)
+        if x0.ndim != 1 or x0.shape[0] == 0:
+            raise ValueError(f"`x0` must be a non-empty 1-D array; got shape {tuple(x0.shape)}")
+        x = xp.astype(x0, xp.float64, copy=True)
+        if not _finite(x):
+            raise ValueError("`x0` contains NaN or Inf entries")
+        return x, out_dtype, xp, device
     arr = np.asarray(x0)
     if arr.dtype == object or np.iscomplexobj(arr):
         raise TypeError(f"`x0` must be real floating (or integer); got dtype {arr.dtype}")
@@ -227,10 +297,35 @@ def _validate_x0(x0):
     arr = arr.astype(np.float64)
     if not np.all(np.isfinite(arr)):
         raise ValueError("`x0` contains NaN or Inf entries")
-    return arr, out_dtype
+    return arr, out_dtype, xp, device
 
 
-@capabilities(numba="sketch", cupy=False, linear_operator="hess")
+def _validate_lam0(lam0, m, xp, device):
+    if lam0 is None:
+        return xp.zeros(m, dtype=xp.float64, device=device)
+    if not is_numpy(xp):
+        try:
+            array_namespace(lam0, xp.zeros(0, device=device))
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"`lam0` must be an array of the namespace and device of `x0`; {exc}") from None
+        if tuple(lam0.shape) != (m,):
+            raise ValueError(f"`lam0` must have shape ({m},) to match the constraints; got "
+                             f"{tuple(lam0.shape)}")
+        result_dtype(lam0, xp=xp)  # TypeError for complex
+        lam = xp.astype(lam0, xp.float64, copy=True)
+    else:
+        lam = np.asarray(lam0)
+        if lam.shape != (m,):
+            raise ValueError(f"`lam0` must have shape ({m},) to match the constraints; got {lam.shape}")
+        if np.iscomplexobj(lam) or lam.dtype == object:
+            raise TypeError(f"`lam0` must be real; got dtype {lam.dtype}")
+        lam = lam.astype(np.float64)
+    if not _finite(lam):
+        raise ValueError("`lam0` contains NaN or Inf entries")
+    return lam
+
+
+@capabilities(numba="sketch", cupy=True, linear_operator="hess")
 def minimize_sketched_newton(fun, x0, *, jac, hess, constraints, lam0=None, sketch="kaczmarz",
                              sketch_size=None, accuracy="practical", xi_B=0.1, eta1=1.0, eta2=0.1,
                              delta=0.1, beta=0.1, nu=1.5, tol=1e-6, maxiter=1000, max_inner=100_000,
@@ -251,7 +346,11 @@ def minimize_sketched_newton(fun, x0, *, jac, hess, constraints, lam0=None, sket
         ``fun(x) -> float``.
     x0 : (n,) array
         Starting point (integers are cast to float64; float32 results are returned as float32,
-        the iteration runs in float64).
+        the iteration runs in float64).  A NumPy array runs the NumPy/scipy path (sparse and
+        operator Hessians, compiled Kaczmarz kernels); an array of any other array-API namespace
+        (CuPy, array-api-strict) runs the generic dense path on its device: then ``fun``, ``jac``,
+        ``hess`` and the constraint callables must return dense arrays of that namespace (``fun``
+        may return a Python float), and ``x``, ``lam`` come back in it, on the same device.
     jac : callable
         ``jac(x) -> (n,)`` gradient of ``fun``.
     hess : callable
@@ -265,7 +364,9 @@ def minimize_sketched_newton(fun, x0, *, jac, hess, constraints, lam0=None, sket
         Initial multipliers (default zeros).
     sketch : {'kaczmarz', 'block-kaczmarz', 'gaussian', 'block-gaussian', 'count', 'exact'}
         Inner solver: uniform row(s) of ``K``, Gaussian vector(s), count sketch, or a direct solve
-        (dense LU, sparse ``splu``; MINRES for a ``spla.LinearOperator`` Hessian).
+        (dense LU, sparse ``splu``; for a ``spla.LinearOperator`` Hessian MINRES, restarted
+        until the true residual meets the inner accuracy rule; ``xp.linalg.solve`` on the generic
+        path).
     sketch_size : int, optional
         Block size ``q`` of 'block-kaczmarz', 'block-gaussian' and 'count' (default
         ``min(N, max(2, ceil(sqrt(N))))``, ``N = n + m``); 'kaczmarz'/'gaussian' use ``q = 1``.
@@ -332,6 +433,8 @@ def minimize_sketched_newton(fun, x0, *, jac, hess, constraints, lam0=None, sket
     A direction is accepted when ``grad M' z <= -(eta2/2) ||b||^2``; the gradient uses one product
     of the Lagrangian Hessian with ``grad_x L``.  The row sketches sample rows uniformly.  On a CPU
     the sketches do not beat a direct solve; 'exact' is the fast choice for factorizable ``K``.
+    The generic path reads one scalar (``||r||``) per sketch step and draws the sketches from the
+    same host generator as the NumPy path (same seed, same iterates up to round-off).
 
     References
     ----------
@@ -353,8 +456,8 @@ def minimize_sketched_newton(fun, x0, *, jac, hess, constraints, lam0=None, sket
     for name, obj in (("fun", fun), ("jac", jac), ("hess", hess)):
         if not callable(obj):
             raise TypeError(f"`{name}` must be callable; got {type(obj).__name__}")
-    x, out_dtype = _validate_x0(x0)
-    n = x.size
+    x, out_dtype, xp, device = _validate_x0(x0)
+    n = x.shape[0]
     sketch = check_choice(sketch, tuple(SKETCHES), name="sketch")
     accuracy = check_choice(accuracy, ("practical", "theory"), name="accuracy")
     xi_B = check_scalar(xi_B, name="xi_B", low=0.0, low_open=True)
@@ -367,7 +470,7 @@ def minimize_sketched_newton(fun, x0, *, jac, hess, constraints, lam0=None, sket
     maxiter = check_int(maxiter, name="maxiter", low=1)
     max_inner = check_int(max_inner, name="max_inner", low=1)
     rng = as_generator(seed)
-    cons = as_equality_constraints(constraints, x)
+    cons = as_equality_constraints(constraints, x, xp, device)
     m = cons.m
     if m > n:
         raise ValueError(f"`constraints` give m = {m} equality constraints for n = {n} variables; "
@@ -379,19 +482,9 @@ def minimize_sketched_newton(fun, x0, *, jac, hess, constraints, lam0=None, sket
         q = check_int(sketch_size, name="sketch_size", low=1, high=1)
     else:
         q = check_int(sketch_size, name="sketch_size", low=1, high=N)
-    if lam0 is None:
-        lam = np.zeros(m)
-    else:
-        lam = np.asarray(lam0)
-        if lam.shape != (m,):
-            raise ValueError(f"`lam0` must have shape ({m},) to match the constraints; got {lam.shape}")
-        if np.iscomplexobj(lam) or lam.dtype == object:
-            raise TypeError(f"`lam0` must be real; got dtype {lam.dtype}")
-        lam = lam.astype(np.float64)
-        if not np.all(np.isfinite(lam)):
-            raise ValueError("`lam0` contains NaN or Inf entries")
+    lam = _validate_lam0(lam0, m, xp, device)
     check_linear_consistency(cons)
-    problem = _Problem(fun, jac, hess, cons, n)
+    problem = _Problem(fun, jac, hess, cons, n, xp)
     point = problem.point(x, lam, first=True)
     problem.hessian(point, first=True)
     licq_ok, xi_G = _licq(point.G, value=accuracy == "theory")
@@ -400,7 +493,7 @@ def minimize_sketched_newton(fun, x0, *, jac, hess, constraints, lam0=None, sket
                          f"singular value {math.sqrt(max(xi_G, 0.0)):.3e}")
     state = dict(eta1=eta1, eta2=eta2, delta=delta)
     options = dict(sketch=sketch, q=q, accuracy=accuracy, xi_B=xi_B, beta=beta, nu=nu, tol=tol,
-                   maxiter=maxiter, max_inner=max_inner, jit=use_jit(np))
+                   maxiter=maxiter, max_inner=max_inner, jit=use_jit(xp), xp=xp, device=device)
     return _run(problem, point, xi_G, state, options, rng, callback, return_history, out_dtype)
 
 
@@ -439,19 +532,20 @@ def _initial_shift(point, options):
 def _newton_direction(point, xi_G, state, options, counters):
     """Inner solves and penalty updates of one outer iteration; returns ``(z, s)``."""
     n = point.x.size
-    b = -np.concatenate([point.gL, point.c])
-    bnorm = float(np.linalg.norm(b))
+    xp, device = options["xp"], options["device"]
+    b = -xp.concat([point.gL, point.c])
+    bnorm = float(xp.linalg.vector_norm(b))
     shift = _initial_shift(point, options)
     inertia_checked = n <= _dense_limit(point) or point.c.size == n
     pieces = _descent_pieces(point)
     delta_min = DELTA_MIN[options["accuracy"]]
     while True:  # at most twice: a re-solve with a shifted H (singular K or negative curvature)
-        system = KKTSystem(point.H, point.G, shift, b)
+        system = KKTSystem(point.H, point.G, shift, b, xp=xp, device=device)
         acc = _Accuracy(options["accuracy"], point, shift, xi_G, options["xi_B"], options["beta"],
                         options["rng"])
         state["delta"] = max(delta_min, min(state["delta"], acc.delta_trial(state["eta1"],
                                                                             state["eta2"])))
-        z, r = np.zeros(system.N), -b
+        z, r = xp.zeros(system.N, dtype=xp.float64, device=device), -b
         norm = _inner_pass(system, z, r, acc, bnorm, state, options, counters)
         dx = z[:n]
         if shift == 0.0 and (not math.isfinite(norm) or not inertia_checked and _low_curvature(
@@ -557,17 +651,19 @@ def _run(problem, point, xi_G, state, options, rng, callback, return_history, ou
         steps.append(dict(alpha=alpha, inner=counters["pass_steps"], merit=merit0, merit_new=merit1,
                           directional_derivative=s, eta1=state["eta1"], eta2=state["eta2"],
                           delta=state["delta"]))
-        info = OptimizeResult(x=point.x.astype(out_dtype), lam=point.lam.astype(out_dtype),
+        xp = options["xp"]
+        info = OptimizeResult(x=xp.astype(point.x, out_dtype), lam=xp.astype(point.lam, out_dtype),
                               fun=point.f, kkt_residual=history[-1], nit=k)
         if call_callback(callback, info):
             status = Status.CALLBACK
             break
+    xp = options["xp"]
     result = make_result(
         OptimizeResult, status, message=message, history=history, return_history=return_history,
-        x=point.x.astype(out_dtype), lam=point.lam.astype(out_dtype), fun=point.f, nit=k,
+        x=xp.astype(point.x, out_dtype), lam=xp.astype(point.lam, out_dtype), fun=point.f, nit=k,
         nfev=problem.nfev, njev=problem.njev, nhev=problem.nhev, nmatvec=counters["nmatvec"],
         n_inner=counters["n_inner"], n_inner_capped=counters["n_inner_capped"],
-        kkt_residual=point.kkt(), constr_violation=float(np.max(np.abs(point.c))),
+        kkt_residual=point.kkt(), constr_violation=float(xp.max(xp.abs(point.c))),
         merit_params=dict(state))
     if return_history:
         result["step_history"] = steps

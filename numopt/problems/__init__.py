@@ -21,6 +21,8 @@ from ._grid_poisson import smooth_source as smooth_source
 from ._hock_schittkowski import ConstrainedProblem as ConstrainedProblem
 from ._hock_schittkowski import HS_PROBLEMS as HS_PROBLEMS
 from ._hock_schittkowski import hock_schittkowski as hock_schittkowski
+from ._hs_array_api import HS_XP_PROBLEMS as HS_XP_PROBLEMS
+from ._hs_array_api import hock_schittkowski_xp as hock_schittkowski_xp
 from ._minimax import InclusionProblem as InclusionProblem
 from ._minimax import bilinear_qp as bilinear_qp
 from ._minimax import bilinear_saddle as bilinear_saddle
@@ -45,7 +47,8 @@ __all__ = [
     # monotone inclusions and min-max
     "InclusionProblem", "bilinear_qp", "bilinear_saddle", "policeman_burglar", "robust_logistic_saddle",
     # constrained optimization
-    "ConstrainedProblem", "HS_PROBLEMS", "hock_schittkowski", "pde_control",
+    "ConstrainedProblem", "HS_PROBLEMS", "hock_schittkowski", "HS_XP_PROBLEMS", "hock_schittkowski_xp",
+    "pde_control",
     "constrained_logistic",
     # block coordinate descent
     "BlockProblem", "LeastSquares", "Logistic", "Softmax", "Quadratic", "sparse_regression_data",
