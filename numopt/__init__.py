@@ -15,9 +15,12 @@ from ._lib._result import Status as Status
 from ._lib._validate import NumoptWarning as NumoptWarning
 from .linalg import solve_pcg as solve_pcg
 from .linalg import solve_sor as solve_sor
+from .linalg import OmegaBandit as OmegaBandit
+from .linalg import solve_sor_sequence as solve_sor_sequence
 from .problems import poisson_matrix as poisson_matrix
 
 __all__ = [
     "LinearSolveResult", "NumoptWarning", "OTResult", "OptimizeResult", "Result", "SequenceResult",
     "Status", "poisson_matrix", "show_backends", "solve_pcg", "solve_sor",
+    "OmegaBandit", "solve_sor_sequence",
 ]
