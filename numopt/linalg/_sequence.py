@@ -43,7 +43,7 @@ def _context_range(systems, contexts, learner):
     given = getattr(systems, "context_range", None)
     if given is not None:
         return given
-    if contexts is not None and len(contexts) > 0:
+    if contexts is not None and len(contexts) > 0 and np.max(contexts) > np.min(contexts):
         return float(np.min(contexts)), float(np.max(contexts))
     return None
 
