@@ -59,6 +59,11 @@ def _pcg_args(xp, device, dtype):
     return (A, b), {"preconditioner": "jacobi", "rtol": 1e-5}
 
 
+def _sequence_args(xp, device, dtype):
+    A, b = _poisson_system(xp, device, dtype)
+    return ([(A, b), (A, 2.0 * b), (A, 3.0 * b)],), {"rtol": 1e-5, "seed": 0, "warm_start": True}
+
+
 def _build():
     from . import linalg
 
@@ -66,6 +71,8 @@ def _build():
         "solve_sor": SolverCase(linalg.solve_sor, _sor_args, fields=("residual", "nmatvec")),
         "solve_sor(symmetric)": SolverCase(linalg.solve_sor, _ssor_args, fields=("residual",)),
         "solve_pcg": SolverCase(linalg.solve_pcg, _pcg_args, fields=("residual", "nmatvec")),
+        "solve_sor_sequence": SolverCase(linalg.solve_sor_sequence, _sequence_args, output="x_final",
+                                         fields=("x", "omegas", "iterations", "total_iterations")),
     }
 
 

@@ -1,6 +1,6 @@
 """Plotting helpers (matplotlib, imported lazily; solvers never import this module)."""
 
-__all__ = ["plot_convergence"]
+__all__ = ["plot_convergence", "plot_omega_choices"]
 
 
 def _axes(ax):
@@ -41,5 +41,41 @@ def plot_convergence(result_or_results, ax=None, label=None):
     ax.set_xlabel("iteration")
     ax.set_ylabel("convergence measure")
     if any(name for name, _ in items):
+        ax.legend()
+    return ax
+
+
+def plot_omega_choices(result, ax=None, label=None, *, against="index"):
+    """Scatter the ``omega`` a learner chose for each system of a sequence.
+
+    Parameters
+    ----------
+    result : SequenceResult
+        Output of :func:`numopt.solve_sor_sequence` (fields ``omegas``, ``contexts``).
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on (default: the current axes).
+    label : str, optional
+        Legend label.
+    against : {'index', 'context'}
+        Horizontal axis: the system's position in the sequence, or its context.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    import numpy as np
+
+    if "omegas" not in result:
+        raise ValueError("`result` must be a SequenceResult with `omegas`; got fields "
+                         f"{sorted(result)}")
+    if against not in ("index", "context"):
+        raise ValueError(f"`against` must be 'index' or 'context'; got {against!r}")
+    ax = _axes(ax)
+    omegas = np.asarray(result["omegas"])
+    x = np.arange(omegas.shape[0]) if against == "index" else np.asarray(result["contexts"])
+    ax.scatter(x, omegas, s=4, alpha=0.5, label=label)
+    ax.set_xlabel("system" if against == "index" else "context")
+    ax.set_ylabel("omega")
+    if label:
         ax.legend()
     return ax
