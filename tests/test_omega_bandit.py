@@ -4,10 +4,10 @@ import math
 
 import numpy as np
 import pytest
-from scipy.optimize import brentq
+from scipy.optimize import brentq, lsq_linear
 
 from numopt import OmegaBandit
-from numopt.linalg._bandit import LEARNERS, ChebCB, tsallis_weights
+from numopt.linalg._bandit import LEARNERS, box_qp, tsallis_weights
 
 CONTEXTUAL = [name for name, cls in LEARNERS.items() if cls.contextual]
 
@@ -265,3 +265,23 @@ def test_malformed_state_dict():
         OmegaBandit.from_state_dict(bad)
     with pytest.raises(ValueError, match="learner"):
         OmegaBandit.from_state_dict({**good, "learner": "nope"})
+
+
+def test_box_qp_matches_scipy_bvls():
+    # Objective of the active-set solution equals scipy's BVLS optimum (on a square root of G) to
+    # rounding, for random, often rank-deficient Gram matrices; the solution is feasible.
+    rng = np.random.default_rng(0)
+    for _ in range(300):
+        k = int(rng.integers(1, 12))
+        F = rng.standard_normal((k, 6)) * rng.uniform(0.1, 3, 6)
+        G, g = F.T @ F, F.T @ (rng.standard_normal(k) * rng.uniform(0.01, 100))
+        ub = rng.uniform(0.01, 1, 6)
+        theta = box_qp(G, g, ub)
+        lam, V = np.linalg.eigh(G)
+        keep = lam > lam.max() * 1e-12
+        root = np.sqrt(lam[keep])[:, None] * V[:, keep].T
+        ref = lsq_linear(root, (V[:, keep].T @ g) / np.sqrt(lam[keep]), bounds=(-ub, ub),
+                         method="bvls").x
+        objective = lambda t: t @ G @ t - 2 * g @ t  # noqa: E731
+        assert objective(theta) <= objective(ref) + 1e-9 * (1 + abs(objective(ref)))
+        assert np.all(np.abs(theta) <= ub * (1 + 1e-12))

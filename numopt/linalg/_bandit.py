@@ -66,6 +66,42 @@ def tsallis_weights(losses, eta):
     return raw / raw.sum(), raw
 
 
+def box_qp(G, g, ub, max_steps=100):
+    """Minimise ``theta^T G theta - 2 g^T theta`` over ``|theta_j| <= ub_j`` (``G`` PSD, small).
+
+    Primal active-set method (Nocedal & Wright, Alg. 16.3) from the feasible ``theta = 0``: on the
+    free variables solve the equality-constrained problem (minimum-norm solution when ``G`` is
+    singular), step to it or to the first bound it crosses, and release the bound whose KKT
+    multiplier has the wrong sign until none has.
+    """
+    m = g.shape[0]
+    theta = np.zeros(m)
+    fixed = np.zeros(m, dtype=bool)
+    for _ in range(max_steps):
+        free = ~fixed
+        target = theta.copy()
+        if free.any():
+            rhs = g[free] - G[np.ix_(free, fixed)] @ theta[fixed]
+            target[free] = np.linalg.lstsq(G[np.ix_(free, free)], rhs, rcond=None)[0]
+        step = target - theta
+        with np.errstate(divide="ignore", invalid="ignore"):
+            room = np.where(step > 0, (ub - theta) / step, np.where(step < 0, (-ub - theta) / step,
+                                                                     np.inf))
+        blocking = int(np.argmin(room))
+        if room[blocking] < 1.0:
+            theta += room[blocking] * step
+            theta[blocking] = ub[blocking] if step[blocking] > 0 else -ub[blocking]
+            fixed[blocking] = True
+            continue
+        theta = target
+        grad = G @ theta - g  # KKT: grad_j <= 0 at an upper bound, >= 0 at a lower bound
+        wrong = fixed & (np.where(theta > 0, grad, -grad) > 1e-12 * (1.0 + np.abs(g).max()))
+        if not wrong.any():
+            return theta
+        fixed[int(np.argmax(np.where(wrong, np.abs(grad), -1.0)))] = False
+    return theta
+
+
 class _TsallisState:
     """One Tsallis-INF learner: step ``t``, importance-weighted shifted losses ``K``, cost sum/count."""
 
@@ -191,16 +227,10 @@ class ChebCB:
         return arm
 
     def _box_fit(self, arm, scale):
-        """Least squares with ``|theta_j| <= ub_j`` (BVLS on a square root of the Gram matrix)."""
-        from scipy.optimize import lsq_linear
-
-        lam, V = np.linalg.eigh(self.G[arm])
-        keep = lam > lam.max() * 1e-12
-        root = np.sqrt(lam[keep])[:, None] * V[:, keep].T          # root^T root = G
-        rhs = (V[:, keep].T @ self.h[arm]) / (scale * np.sqrt(lam[keep]))
-        theta = lsq_linear(root, rhs, bounds=(-self.ub, self.ub), method="bvls").x
-        G, h = self.G[arm], self.h[arm]
-        resnorm = float(theta @ G @ theta - 2.0 * theta @ h / scale + self.q[arm] / scale ** 2)
+        """Least squares with ``|theta_j| <= ub_j``: :func:`box_qp` on the arm's Gram form."""
+        G, g = self.G[arm], self.h[arm] / scale
+        theta = box_qp(G, g, self.ub)
+        resnorm = float(theta @ G @ theta - 2.0 * theta @ g + self.q[arm] / scale ** 2)
         return theta, max(resnorm, 0.0)
 
     def learn(self, arm, cost):

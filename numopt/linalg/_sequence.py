@@ -191,3 +191,31 @@ def solve_sor_sequence(systems, *, method="sor", learner=None, omegas=None, cont
                        x_final=x, omegas=np.array(chosen), iterations=np.array(counts, dtype=np.int64),
                        contexts=np.array(seen), total_iterations=int(sum(counts)), nit=len(counts),
                        bandit=bandit, history=list(counts), return_history=return_history)
+
+
+def grid_costs(systems, omegas, *, method="sor", rtol=1e-8, maxiter=10_000, warm_start=False):
+    """Iterations of every ``omega`` in ``omegas`` on every system: the comparators' raw data.
+
+    Returns ``(costs, contexts)``: ``costs[t, k]`` solves system ``t`` with ``omegas[k]`` from the
+    previous system's solution (``warm_start``) or zero; a generator with ``send`` is sent the
+    solution of the cheapest ``omega`` (all solves meet the same tolerance), so the trajectory is
+    the one any converged run follows up to ``rtol``.  Best fixed omega in hindsight:
+    ``omegas[argmin costs.sum(0)]``; grid instance-optimal total: ``costs.min(1).sum()``.
+    """
+    check_choice(method, tuple(METHODS), name="method")
+    solve = METHODS[method]
+    iterator = iter(systems)
+    send = getattr(iterator, "send", None)
+    rows, contexts, x0 = [], [], None
+    item = next(iterator, _END)
+    while item is not _END:
+        A, b, context = _unpack(item, len(rows), None)
+        results = [solve(A, b, x0 if warm_start else None, float(w), rtol, maxiter) for w in omegas]
+        rows.append([r.nit for r in results])
+        contexts.append(np.nan if context is None else float(context))
+        x0 = min(results, key=lambda r: r.nit).x
+        try:
+            item = send(x0) if send is not None else next(iterator)
+        except StopIteration:
+            item = _END
+    return np.array(rows, dtype=np.int64), np.array(contexts)
