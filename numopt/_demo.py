@@ -12,6 +12,7 @@ __all__ = ["DemoRow", "DEMO_ROWS", "run_demo", "timed"]
 
 DEMO_ROWS = (
     "numopt.linalg._demo:rows",
+    "numopt.linalg._demo_bandit:rows",
 )
 
 
