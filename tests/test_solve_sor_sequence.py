@@ -8,6 +8,7 @@ from scipy.sparse.linalg import splu
 
 import numopt
 from numopt import OmegaBandit, solve_sor, solve_sor_sequence
+from numopt.linalg._sequence import grid_costs
 from numopt.problems import heat_sequence, shifted_laplacian_sequence
 
 GRID = np.linspace(1.0, 1.95, 20)
@@ -254,3 +255,57 @@ def test_gallery_sequences():
         shifted_laplacian_sequence(5, variance="mid")
     with pytest.raises(ValueError, match="nx"):
         heat_sequence(1)
+
+
+@pytest.mark.slow
+def test_binned_contexts_beat_tsallis_inf_at_T_2000():
+    # Spec section 7: Tsallis-INF-CB total < Tsallis-INF total at T = 2000 (measured 1.17x vs 1.32x
+    # the best fixed omega).
+    seq = shifted_laplacian_sequence(2000, variance="high", seed=0)
+    C, contexts = grid_costs(seq, GRID)
+    assert np.mean([_replay(C, contexts, "tsallis-inf-cb", s) for s in range(3)]) < \
+        np.mean([_replay(C, contexts, "tsallis-inf", s) for s in range(3)])
+
+
+def test_grid_costs_match_single_solves():
+    seq = shifted_laplacian_sequence(4, seed=2)
+    C, contexts = grid_costs(seq, [1.2, 1.7])
+    for t, (A, b, c) in enumerate(seq):
+        assert contexts[t] == c
+        assert list(C[t]) == [solve_sor(A, b, omega=w).nit for w in (1.2, 1.7)]
+
+
+def test_state_dict_round_trip_on_heat_sequence():
+    # Saved mid-sequence with a pending arm; the restored learner makes the same next 100 choices.
+    bandit = OmegaBandit(learner="cheb-thompson", context_range=(0.0, 10.0), seed=4)
+    gen = iter(heat_sequence(25, steps=160))
+    A, b, kappa = next(gen)
+    clone, x0 = None, None
+    for step in range(150):
+        w = bandit.suggest(kappa)
+        if step == 50:
+            clone = OmegaBandit.from_state_dict(bandit.state_dict())
+        elif step > 50:
+            assert clone.suggest(kappa) == w
+        res = numopt.solve_pcg(A, b, x0, preconditioner="ssor", omega=w)
+        bandit.update(res.nit)
+        if clone is not None:
+            clone.update(res.nit)
+        x0 = res.x
+        A, b, kappa = gen.send(res.x)
+
+
+def test_plot_omega_choices():
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from numopt.plot import plot_omega_choices
+
+    res = solve_sor_sequence(shifted_laplacian_sequence(10, seed=0), seed=0)
+    fig, ax = plt.subplots()
+    assert plot_omega_choices(res, ax=ax, against="context") is ax
+    np.testing.assert_array_equal(ax.collections[0].get_offsets()[:, 1], res.omegas)
+    with pytest.raises(ValueError, match="against"):
+        plot_omega_choices(res, ax=ax, against="time")
+    plt.close(fig)
