@@ -7,6 +7,8 @@ for the heat equation also unpreconditioned CG, wall times and the learner's sha
 Writes one plot with the regret curves of the faithful and the improved learners.
 
     python examples/compare_bandit.py [--quick] [--heat 25,100] [--heat-steps 5000] [--out FILE]
+    python examples/compare_bandit.py --skip-synthetic --heat 200 --heat-grid "" \
+        --heat-steps 1000 --heat-omegas 1.5,1.75,1.95 --heat-learners cheb-thompson
 """
 import argparse
 import time
@@ -112,17 +114,17 @@ def _run_fixed(seq, **pcg_options):
     return total, time.perf_counter() - start
 
 
-def heat(nx, steps, seeds):
+def heat(nx, steps, seeds, omegas, learners):
     seq = heat_sequence(nx, steps=steps)
     total, cg_time = _run_fixed(seq)
     rows = [("CG", total, "-", f"{cg_time:.1f}", "1.00", "-")]
-    fixed = {w: _run_fixed(seq, preconditioner="ssor", omega=w) for w in HEAT_OMEGAS}
+    fixed = {w: _run_fixed(seq, preconditioner="ssor", omega=w) for w in omegas}
     best_w = min(fixed, key=lambda w: fixed[w][0])
     best = fixed[best_w][0]
     for w, (it, sec) in fixed.items():
         rows.append((f"SSOR-PCG omega = {w}", it, f"{it / best:.3f}", f"{sec:.1f}",
                      f"{sec / cg_time:.2f}", "-"))
-    for learner in FAITHFUL + IMPROVED:
+    for learner in learners:
         for s in seeds:
             bandit = _bandit(learner, seq.context_range, s, n_bins=6)
             start = time.perf_counter()
@@ -176,6 +178,9 @@ def main():
     parser.add_argument("--heat", default="25,100", help="comma-separated heat grid sizes nx")
     parser.add_argument("--heat-steps", type=int, default=5000)
     parser.add_argument("--heat-grid", default="25", help="nx for the full-grid heat comparators")
+    parser.add_argument("--heat-omegas", default=",".join(map(str, HEAT_OMEGAS)),
+                        help="fixed omegas of the SSOR-PCG comparators")
+    parser.add_argument("--heat-learners", default=",".join(FAITHFUL + IMPROVED))
     parser.add_argument("--skip-synthetic", action="store_true")
     parser.add_argument("--out", default="compare_bandit.png")
     args = parser.parse_args()
@@ -190,8 +195,9 @@ def main():
         plot(curves, args.out)
     for nx in [int(v) for v in args.heat_grid.split(",") if v]:
         heat_grid(nx, heat_steps)
+    omegas = [float(w) for w in args.heat_omegas.split(",")]
     for nx in heat_nx:
-        heat(nx, heat_steps, seeds[:1])
+        heat(nx, heat_steps, seeds[:1], omegas, args.heat_learners.split(","))
 
 
 if __name__ == "__main__":

@@ -141,7 +141,8 @@ class TsallisINF:
     def __init__(self, d, context_range, n_bins):
         self.bins = [_TsallisState(d) for _ in range(self._n_bins(n_bins))]
         self.context_range = context_range
-        self.prob = None  # pending: probability of the played arm
+        self.prob = None  # pending: probability of the played arm and its bin
+        self.pending_bin = 0
 
     @staticmethod
     def _n_bins(n_bins):
@@ -163,7 +164,7 @@ class TsallisINF:
 
     def state(self):
         return {"bins": [b.state() for b in self.bins], "prob": self.prob,
-                "pending_bin": getattr(self, "pending_bin", 0)}
+                "pending_bin": self.pending_bin}
 
     def load(self, state):
         if len(state["bins"]) != len(self.bins):
@@ -431,7 +432,7 @@ def _check_omegas(omegas):
     return grid
 
 
-def _check_context_range(context_range, learner):
+def _check_context_range(context_range):
     if context_range is None:
         return None
     try:
@@ -509,7 +510,7 @@ class OmegaBandit:
         cls = LEARNERS[learner]
         if cls.contextual and context_range is None:
             raise ValueError(f"learner={learner!r} needs `context_range=(low, high)`; got None")
-        self.context_range = _check_context_range(context_range, learner)
+        self.context_range = _check_context_range(context_range)
         if n_bins is not None:
             n_bins = check_int(n_bins, name="n_bins", low=1)
         self.n_bins = n_bins
