@@ -72,8 +72,8 @@ def synthetic(T, seeds, curves):
         rows = [("omega = 1", one, f"{one / best:.3f}", f"{one / inst:.3f}", "1.00", "-"),
                 (f"best fixed omega = {GRID[best_k]:.2f}", best, "1.000", f"{best / inst:.3f}",
                  f"{one / best:.2f}", "-"),
-                ("instance-optimal (grid)", inst, f"{inst / best:.3f}", "1.000", f"{one / inst:.2f}",
-                 "-"),
+                ("instance-optimal (grid)", inst, f"{inst / best:.3f}", "1.000",
+                 f"{one / inst:.2f}", "-"),
                 ("instance-optimal (Young omega*)", young, f"{young / best:.3f}",
                  f"{young / inst:.3f}", f"{one / young:.2f}", "-")]
         for learner in FAITHFUL + IMPROVED:
@@ -141,7 +141,7 @@ def heat(nx, steps, seeds, omegas, learners):
 
 
 def heat_grid(nx, steps):
-    """Best fixed omega over the whole grid and the grid instance-optimal policy (heat, small nx)."""
+    """Best fixed omega over the whole grid and the grid instance-optimal policy (heat)."""
     seq = heat_sequence(nx, steps=steps)
     C, _ = grid_costs(seq, GRID, method="ssor-pcg", warm_start=True)
     best_k = int(np.argmin(C.sum(0)))

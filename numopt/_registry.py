@@ -71,7 +71,8 @@ def _build():
         "solve_sor": SolverCase(linalg.solve_sor, _sor_args, fields=("residual", "nmatvec")),
         "solve_sor(symmetric)": SolverCase(linalg.solve_sor, _ssor_args, fields=("residual",)),
         "solve_pcg": SolverCase(linalg.solve_pcg, _pcg_args, fields=("residual", "nmatvec")),
-        "solve_sor_sequence": SolverCase(linalg.solve_sor_sequence, _sequence_args, output="x_final",
+        "solve_sor_sequence": SolverCase(linalg.solve_sor_sequence, _sequence_args,
+                                         output="x_final",
                                          fields=("x", "omegas", "iterations", "total_iterations")),
     }
 

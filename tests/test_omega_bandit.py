@@ -1,4 +1,4 @@
-"""OmegaBandit: Tsallis-INF probabilities, learning on stochastic bandits, state round trip, bad input."""
+"""OmegaBandit: Tsallis-INF probabilities, learning on stochastic bandits, state, bad input."""
 import json
 import math
 
@@ -34,8 +34,9 @@ def test_tsallis_weights_normalised_against_brentq(t):
     eta = 2.0 / math.sqrt(t)
     for L in _adversarial_losses():
         p, raw = tsallis_weights(L, eta)
-        # |sum p - 1| and the defining equation sum_i (u + a_i)^-2 = 1 (i.e. sum 4 (eta (L_i - x))^-2
-        # = 1 with x = min L - 2u/eta) hold to 1e-10: both are O(d eps) for a root accurate to 1e-13.
+        # |sum p - 1| and the defining equation sum_i (u + a_i)^-2 = 1 (i.e.
+        # sum 4 (eta (L_i - x))^-2 = 1 with x = min L - 2u/eta) hold to 1e-10: both are O(d eps)
+        # for a root accurate to 1e-13.
         assert abs(p.sum() - 1.0) <= 1e-10
         assert abs(raw.sum() - 1.0) <= 1e-10
         assert np.all(p >= 0) and np.all(np.isfinite(p))
@@ -64,7 +65,8 @@ def _poisson_bandit(learner, T, seed, checkpoints=()):
     rng = np.random.default_rng(1000 + seed)
     regret, out = 0.0, {}
     for t in range(1, T + 1):
-        arm = int(np.searchsorted(bandit.omegas, bandit.suggest(0.5 if bandit.contextual else None)))
+        omega = bandit.suggest(0.5 if bandit.contextual else None)
+        arm = int(np.searchsorted(bandit.omegas, omega))
         bandit.update(float(rng.poisson(means[arm])))
         regret += means[arm] - means[13]
         if t in checkpoints:

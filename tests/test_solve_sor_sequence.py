@@ -1,4 +1,4 @@
-"""solve_sor_sequence: learned omega over the gallery sequences, SSOR-PCG counts, streaming, bad input."""
+"""solve_sor_sequence: learned omega on gallery sequences, SSOR-PCG counts, streaming, errors."""
 import functools
 
 import numpy as np
@@ -51,8 +51,8 @@ def test_sequence_iterations_equal_per_system_solves():
 
 @pytest.mark.parametrize("seeds", [(0, 1), pytest.param(range(5), marks=pytest.mark.slow)])
 def test_short_synthetic_sequence_bounds(seeds):
-    # Spec section 7, T = 300, seeds 0-4 (slow; 0-1 by default): Tsallis-INF <= 2.2x best fixed omega
-    # and <= 0.4x omega = 1 (measured 1.85x, 0.32x); ChebCB and the default learner below
+    # Spec section 7, T = 300, seeds 0-4 (slow; 0-1 by default): Tsallis-INF <= 2.2x best fixed
+    # omega and <= 0.4x omega = 1 (measured 1.85x, 0.32x); ChebCB and the default learner below
     # Tsallis-INF (ChebCB measured 1.19x vs 1.85x).
     ratios, vs_one, cheb, default = [], [], [], []
     for seed in seeds:

@@ -1,4 +1,4 @@
-"""Learned SOR relaxation (``OmegaBandit``, ``solve_sor_sequence``): quality vs comparators and speed.
+"""Learned SOR relaxation (``OmegaBandit``, ``solve_sor_sequence``): quality and speed.
 
 Quality is tracked as ratios to the comparators computed once in ``setup_cache`` (every grid omega
 solved on every system): best fixed omega in hindsight, the grid instance-optimal policy, omega = 1.

@@ -37,8 +37,9 @@ def _chebyshev_features(c, low, high, degree):
 def tsallis_weights(losses, eta):
     r"""Probabilities of the 1/2-Tsallis FTRL step and the normaliser's ``u``.
 
-    ``p_i = 4 (eta (L_i - x))^{-2}`` with ``sum_i p_i = 1`` is, with ``a_i = (eta/2)(L_i - min L)`` and
-    ``x = min L - 2u/eta``, the root ``u in [1, sqrt(d)]`` of ``g(u) = sum_i (u + a_i)^{-2} - 1``.
+    ``p_i = 4 (eta (L_i - x))^{-2}`` with ``sum_i p_i = 1`` is, with
+    ``a_i = (eta/2)(L_i - min L)`` and ``x = min L - 2u/eta``, the root ``u in [1, sqrt(d)]`` of
+    ``g(u) = sum_i (u + a_i)^{-2} - 1``.
     ``g`` is convex and decreasing, so Newton from ``u = 1`` rises monotonically to the root; it is
     stopped at ``g(u) <= 1e-13`` (or 50 steps) and followed by bisection if it has not got there.
 
@@ -103,7 +104,7 @@ def box_qp(G, g, ub, max_steps=100):
 
 
 class _TsallisState:
-    """One Tsallis-INF learner: step ``t``, importance-weighted shifted losses ``K``, cost sum/count."""
+    """One Tsallis-INF learner: step ``t``, importance-weighted losses ``K``, cost sum and count."""
 
     def __init__(self, d):
         self.t = 1
@@ -134,7 +135,7 @@ class _TsallisState:
 
 
 class TsallisINF:
-    """Tsallis-INF with time-varying ``eta = 2/sqrt(t)`` on losses scaled by the mean ``cost - 1``."""
+    """Tsallis-INF, ``eta = 2/sqrt(t)``, on losses scaled by the mean ``cost - 1``."""
 
     contextual = False
 
@@ -168,8 +169,8 @@ class TsallisINF:
 
     def load(self, state):
         if len(state["bins"]) != len(self.bins):
-            raise ValueError(f"`state['learner_state']['bins']` must have {len(self.bins)} entries; "
-                             f"got {len(state['bins'])}")
+            raise ValueError(f"`state['learner_state']['bins']` must have {len(self.bins)} "
+                             f"entries; got {len(state['bins'])}")
         for b, s in zip(self.bins, state["bins"]):
             b.load(s)
         self.prob = None if state["prob"] is None else float(state["prob"])
@@ -193,7 +194,7 @@ class TsallisINFCB(TsallisINF):
 
 
 class ChebCB:
-    """SquareCB-style contextual bandit with a per-arm Chebyshev least-squares oracle (Gram form)."""
+    """SquareCB-style contextual bandit, per-arm Chebyshev least-squares oracle (Gram form)."""
 
     contextual = True
     degree = 5
@@ -278,13 +279,14 @@ class ChebCB:
 
 
 class Thompson:
-    r"""Gaussian Thompson sampling on per-arm Bayesian ridge regressions of ``y = log(max(cost, 1))``.
+    r"""Gaussian Thompson sampling on per-arm Bayesian regressions of ``y = log(max(cost, 1))``.
 
     Arm ``i`` models ``y = ybar + f^T theta_i + noise`` (``ybar`` the mean of all observed ``y``;
-    ``f = [1]``, or Chebyshev features of the context) with ``theta_i ~ N(0, sigma_i^2 / lam)`` and a
-    noise variance ``sigma_i^2`` estimated from the residuals with ``nu0`` pseudo-observations of
-    variance ``sigma0^2``.  Each step samples ``mu_i ~ N(ybar + f^T theta_i, sigma_i^2 f^T G_i^{-1} f)``
-    and plays the arm of least sampled mean cost ``exp(mu_i + sigma_i^2 / 2)`` (log-normal mean), so
+    ``f = [1]``, or Chebyshev features of the context) with ``theta_i ~ N(0, sigma_i^2 / lam)``
+    and a noise variance ``sigma_i^2`` estimated from the residuals with ``nu0``
+    pseudo-observations of variance ``sigma0^2``.  Each step samples
+    ``mu_i ~ N(ybar + f^T theta_i, sigma_i^2 f^T G_i^{-1} f)`` and plays the arm of least sampled
+    mean cost ``exp(mu_i + sigma_i^2 / 2)`` (log-normal mean), so
     arms that hit the iteration cap are dropped after a pull or two (their log-cost is far off).
 
     Two pieces of structure beyond the paper, both measured on its sequences
@@ -307,7 +309,7 @@ class Thompson:
     def __init__(self, d, context_range, n_bins):
         m = self.degree + 1
         self.context_range = context_range
-        # Sums over an arm's own observations [0] and its neighbours' [1]: f f^T, f y, f, y^2, count.
+        # Sums over an arm's own observations [0] and its neighbours' [1]: f f^T, f y, f, y^2, n.
         self.ff = np.zeros((2, d, m, m))
         self.fy = np.zeros((2, d, m))
         self.f1 = np.zeros((2, d, m))
@@ -322,9 +324,10 @@ class Thompson:
         return _chebyshev_features(context, *self.context_range, self.degree)
 
     def _posterior(self):
-        """``ybar``, posterior means ``theta`` (d, m), noise variances (d,), ``G^{-1}`` (d, m, m)."""
+        """``ybar``, posterior means ``theta`` (d, m), noise variances (d,), ``G^-1`` (d, m, m)."""
         ybar = self.total[1] / self.total[0] if self.total[0] > 0 else 0.0
-        weight = np.stack([np.ones_like(self.count[0]), self.rho0 / (1.0 + self.count[0] / self.n0)])
+        shared = self.rho0 / (1.0 + self.count[0] / self.n0)
+        weight = np.stack([np.ones_like(shared), shared])
 
         def pooled(a):
             return np.einsum("wk,wk...->k...", weight, a)
@@ -526,7 +529,7 @@ class OmegaBandit:
         return self._impl.contextual
 
     def suggest(self, context=None):
-        """Return the ``omega`` for the next system (``context`` required by contextual learners)."""
+        """The ``omega`` for the next system (``context`` required by contextual learners)."""
         if self._impl.contextual:
             context = self._check_context(context)
         elif context is not None:
@@ -537,12 +540,13 @@ class OmegaBandit:
 
     def _check_context(self, context):
         if context is None:
-            raise ValueError(f"learner={self.learner!r} needs a `context` in {self.context_range} at "
-                             "every suggest(); got None")
+            raise ValueError(f"learner={self.learner!r} needs a `context` in {self.context_range} "
+                             "at every suggest(); got None")
         low, high = self.context_range
         value = check_scalar(context, name="context")
         if not low <= value <= high:
-            raise ValueError(f"`context` must lie in context_range [{low!r}, {high!r}]; got {value!r}")
+            raise ValueError(f"`context` must lie in context_range [{low!r}, {high!r}]; "
+                             f"got {value!r}")
         return value
 
     def update(self, cost):
@@ -563,7 +567,7 @@ class OmegaBandit:
 
     @classmethod
     def from_state_dict(cls, state):
-        """Rebuild a bandit from :meth:`state_dict` output; it continues exactly where it left off."""
+        """Rebuild a bandit from :meth:`state_dict`; it continues exactly where it stopped."""
         if not isinstance(state, dict):
             raise TypeError(f"`state` must be a dict from OmegaBandit.state_dict(); got "
                             f"{type(state).__name__}")
@@ -573,13 +577,14 @@ class OmegaBandit:
         if missing:
             raise ValueError(f"`state` is missing keys {missing}; expected {list(keys)}")
         if state["version"] != STATE_VERSION:
-            raise ValueError(f"`state['version']` must be {STATE_VERSION}; got {state['version']!r}")
-        bandit = cls(state["omegas"], learner=state["learner"], context_range=state["context_range"],
-                     n_bins=state["n_bins"])
+            raise ValueError(f"`state['version']` must be {STATE_VERSION}; "
+                             f"got {state['version']!r}")
+        bandit = cls(state["omegas"], learner=state["learner"],
+                     context_range=state["context_range"], n_bins=state["n_bins"])
         pending = state["pending"]
         d = bandit.omegas.shape[0]
-        if pending is not None and (isinstance(pending, bool) or not isinstance(pending, numbers.Integral)
-                                    or not 0 <= pending < d):
+        is_index = isinstance(pending, numbers.Integral) and not isinstance(pending, bool)
+        if pending is not None and not (is_index and 0 <= pending < d):
             raise ValueError(f"`state['pending']` must be None or an arm index in [0, {d}); got "
                              f"{pending!r}")
         bandit._pending = None if pending is None else int(pending)

@@ -12,7 +12,8 @@ def _fixed_run(seq, omega):
 
 
 def _max_relative_residual(seq, xs):
-    return max(float(np.linalg.norm(b - A @ x) / np.linalg.norm(b)) for (A, b, _), x in zip(seq, xs))
+    return max(float(np.linalg.norm(b - A @ x) / np.linalg.norm(b))
+               for (A, b, _), x in zip(seq, xs))
 
 
 def rows(quick):

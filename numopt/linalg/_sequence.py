@@ -56,27 +56,29 @@ def _unpack(item, t, contexts):
     context = item[2] if len(item) == 3 else None
     if contexts is not None:
         if t >= len(contexts):
-            raise ValueError(f"`contexts` has {len(contexts)} values but `systems` yielded item {t}")
+            raise ValueError(f"`contexts` has {len(contexts)} values but `systems` yielded item "
+                             f"{t}")
         context = contexts[t]
     return item[0], item[1], context
 
 
 @capabilities(numba="sweep, ssor", cupy=True, linear_operator=False)
-def solve_sor_sequence(systems, *, method="sor", learner=None, omegas=None, contexts=None, rtol=1e-8,
-                       maxiter=10_000, warm_start=False, seed=None, callback=None, keep_x=True,
-                       return_history=False):
+def solve_sor_sequence(systems, *, method="sor", learner=None, omegas=None, contexts=None,
+                       rtol=1e-8, maxiter=10_000, warm_start=False, seed=None, callback=None,
+                       keep_x=True, return_history=False):
     r"""Solve a sequence of SPD systems by SOR or SSOR-PCG, learning ``omega`` as it goes.
 
     For each item ``(A_t, b_t)`` or ``(A_t, b_t, c_t)`` of ``systems``: ``omega_t =
-    bandit.suggest(c_t)``; solve with ``omega_t``; ``bandit.update(nit_t)``.  Items are consumed one at
-    a time (a generator is streamed); if ``systems`` has ``send`` (a generator), the solution is sent
-    back to it, which lets e.g. a time stepper build the next system from it.
+    bandit.suggest(c_t)``; solve with ``omega_t``; ``bandit.update(nit_t)``.  Items are consumed
+    one at a time (a generator is streamed); if ``systems`` has ``send`` (a generator), the
+    solution is sent back to it, which lets e.g. a time stepper build the next system from it.
 
     Parameters
     ----------
     systems : iterable
-        Yields ``(A, b)`` or ``(A, b, context)``; ``A`` SPD with a positive diagonal.  An object with
-        a ``context_range`` attribute (the gallery sequences) sets the contextual learners' range.
+        Yields ``(A, b)`` or ``(A, b, context)``; ``A`` SPD with a positive diagonal.  An object
+        with a ``context_range`` attribute (the gallery sequences) sets the contextual learners'
+        range.
     method : {'sor', 'ssor-pcg'}
         :func:`solve_sor` sweeps, or :func:`solve_pcg` with ``preconditioner='ssor'``.
     learner : str, OmegaBandit or None
@@ -188,7 +190,8 @@ def solve_sor_sequence(systems, *, method="sor", learner=None, omegas=None, cont
         message = f"{failures} of {len(counts)} solves did not converge (first failure: status " \
                   f"{int(status)})."
     return make_result(SequenceResult, status, message=message, x=xs if keep_x else [x],
-                       x_final=x, omegas=np.array(chosen), iterations=np.array(counts, dtype=np.int64),
+                       x_final=x, omegas=np.array(chosen),
+                       iterations=np.array(counts, dtype=np.int64),
                        contexts=np.array(seen), total_iterations=int(sum(counts)), nit=len(counts),
                        bandit=bandit, history=list(counts), return_history=return_history)
 

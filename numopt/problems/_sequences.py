@@ -1,4 +1,4 @@
-"""Sequences of related SPD systems for learning the SOR relaxation parameter (Khodak et al. 2024)."""
+"""Sequences of related SPD systems for learning SOR's relaxation parameter (Khodak et al. 2024)."""
 import math
 
 import numpy as np
@@ -7,7 +7,8 @@ from .._lib._rng import as_generator
 from .._lib._validate import check_choice, check_int, check_scalar
 from ._poisson import poisson_matrix
 
-__all__ = ["ShiftedLaplacianSequence", "HeatSequence", "shifted_laplacian_sequence", "heat_sequence"]
+__all__ = ["ShiftedLaplacianSequence", "HeatSequence", "shifted_laplacian_sequence",
+           "heat_sequence"]
 
 # Beta(a, b) laws of the shift's random part: high / low variance.
 _SHIFT_LAWS = {"high": (0.5, 1.5), "low": (2.0, 6.0)}
@@ -51,7 +52,7 @@ class ShiftedLaplacianSequence:
 
     Notes
     -----
-    ``lambda_min(A) = 4 - 4 cos(pi / (grid + 1))`` (0.162 for ``grid = 10``), so every ``A_t`` is SPD.
+    ``lambda_min(A) = 4 - 4 cos(pi / (grid + 1))`` (0.162 for ``grid = 10``): every ``A_t`` is SPD.
     The Jacobi matrix of ``A_t`` has spectral radius ``beta_t = 4 cos(pi/(grid+1)) / (4 + c_t)`` and
     Young's optimal SOR parameter is ``2 / (1 + sqrt(1 - beta_t^2))`` (:meth:`optimal_omega`).
 
@@ -100,13 +101,13 @@ def _bump(X, Y, cx, cy, radius):
 
 
 def diffusion(t):
-    """The heat sequence's diffusion coefficient ``kappa(t) = max(0.1 sin 2 pi t, -10 sin 2 pi t)``."""
+    """The heat sequence's diffusion ``kappa(t) = max(0.1 sin 2 pi t, -10 sin 2 pi t)``."""
     s = math.sin(2.0 * math.pi * t)
     return max(0.1 * s, -10.0 * s)
 
 
 class HeatSequence:
-    r"""2-D heat equation ``u_t = kappa(t) Laplace(u) + f`` by Crank-Nicolson: one SPD system per step.
+    r"""2-D heat equation ``u_t = kappa(t) Laplace(u) + f``, Crank-Nicolson: an SPD system a step.
 
     Unit square, zero Dirichlet data, ``nx`` intervals (``n = (nx - 1)^2`` unknowns in natural
     order), ``L_h`` the 5-point Laplacian over ``h^2``.  Step ``k`` (``t_k = k dt``,
@@ -115,10 +116,10 @@ class HeatSequence:
     .. math:: (I - \tfrac12 \kappa(\tau) dt L_h) u_{k+1} = (I + \tfrac12 \kappa(\tau) dt L_h) u_k
               + dt f(\tau, \cdot)
 
-    with ``kappa(t) = max(0.1 sin 2 pi t, -10 sin 2 pi t)``, ``u_0`` a bump of radius 1/4 at the centre
-    and ``f`` a bump of height 32 and radius 1/8 circling the centre.  Iterating yields a generator
-    of ``(A_k, b_k, kappa(t_k))``; send it the solution of each system (``solve_sor_sequence`` does),
-    or the next system is built from a sparse direct solve.
+    with ``kappa(t) = max(0.1 sin 2 pi t, -10 sin 2 pi t)``, ``u_0`` a bump of radius 1/4 at the
+    centre and ``f`` a bump of height 32 and radius 1/8 circling the centre.  Iterating yields a
+    generator of ``(A_k, b_k, kappa(t_k))``; send it the solution of each system
+    (``solve_sor_sequence`` does), or the next system is built from a sparse direct solve.
 
     Parameters
     ----------
@@ -165,7 +166,7 @@ class HeatSequence:
         return _bump(X, Y, 0.5, 0.5, 0.25)
 
     def source(self, t):
-        """``f(t, .)``: height 32, radius 1/8, centre ``(1/2 + cos(16 pi t)/4, 1/2 + sin(16 pi t)/4)``."""
+        """``f(t, .)``: height 32, radius 1/8, centre ``1/2 + (cos 16 pi t, sin 16 pi t) / 4``."""
         X, Y = self.grid()
         angle = 16.0 * math.pi * t
         return 32.0 * _bump(X, Y, 0.5 + math.cos(angle) / 4, 0.5 + math.sin(angle) / 4, 0.125)
