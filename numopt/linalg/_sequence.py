@@ -151,7 +151,7 @@ def solve_sor_sequence(systems, *, method="sor", learner=None, omegas=None, cont
     send = getattr(iterator, "send", None)
     xs, chosen, counts, seen = [], [], [], []
     status, message, x, x0, size = Status.SUCCESS, None, None, None, None
-    failures = 0
+    failures = total = 0
     item = next(iterator, _END)
     if item is _END:
         raise ValueError("`systems` must yield at least one (A, b) system; got an empty iterable")
@@ -174,10 +174,11 @@ def solve_sor_sequence(systems, *, method="sor", learner=None, omegas=None, cont
             xs.append(x)
         chosen.append(omega)
         counts.append(res.nit)
+        total += res.nit
         seen.append(np.nan if context is None else float(context))
         x0 = x
         if call_callback(callback, SequenceResult(x=x, nit=t + 1, omega=omega, iterations=res.nit,
-                                                  total_iterations=int(sum(counts)))):
+                                                  total_iterations=total)):
             status = Status.CALLBACK
             break
         try:
@@ -192,7 +193,7 @@ def solve_sor_sequence(systems, *, method="sor", learner=None, omegas=None, cont
     return make_result(SequenceResult, status, message=message, x=xs if keep_x else [x],
                        x_final=x, omegas=np.array(chosen),
                        iterations=np.array(counts, dtype=np.int64),
-                       contexts=np.array(seen), total_iterations=int(sum(counts)), nit=len(counts),
+                       contexts=np.array(seen), total_iterations=total, nit=len(counts),
                        bandit=bandit, history=list(counts), return_history=return_history)
 
 
