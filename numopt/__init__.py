@@ -21,6 +21,8 @@ from .linalg import train_dcdm as train_dcdm
 from .ot import solve_ot as solve_ot
 from .optimize import minimize_sketched_newton as minimize_sketched_newton
 from .optimize import minimize_bcd as minimize_bcd
+from .linalg import OmegaBandit as OmegaBandit
+from .linalg import solve_sor_sequence as solve_sor_sequence
 from .problems import poisson_matrix as poisson_matrix
 from . import prox as prox
 from .minimax import FiniteSumOperator as FiniteSumOperator
@@ -35,4 +37,5 @@ __all__ = [
     "FiniteSumOperator", "prox", "solve_matrix_game", "solve_monotone_inclusion",
     "minimize_sketched_newton",
     "minimize_bcd",
+    "OmegaBandit", "solve_sor_sequence",
 ]

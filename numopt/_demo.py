@@ -17,6 +17,7 @@ DEMO_ROWS = (
     "numopt.minimax._demo:rows",
     "numopt.optimize._demo:rows",
     "numopt.optimize._bcd._demo:rows",
+    "numopt.linalg._demo_bandit:rows",
 )
 
 

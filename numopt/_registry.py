@@ -115,6 +115,11 @@ def _bcd_args(xp, device, dtype):
     return (LeastSquares(A, b),), {"block_size": 2, "update": "newton", "tol": 1e-4}
 
 
+def _sequence_args(xp, device, dtype):
+    A, b = _poisson_system(xp, device, dtype)
+    return ([(A, b), (A, 2.0 * b), (A, 3.0 * b)],), {"rtol": 1e-5, "seed": 0, "warm_start": True}
+
+
 def _build():
     from . import linalg, minimax, optimize, ot
     from ._lib._optional import has_module
@@ -135,6 +140,9 @@ def _build():
             fields=("lam", "kkt_residual", "constr_violation", "n_inner", "merit_params", "nmatvec")),
         "minimize_bcd": SolverCase(optimize.minimize_bcd, _bcd_args, backends=("numpy",),
                                    fields=("fun", "nfev", "njev", "nhev")),
+        "solve_sor_sequence": SolverCase(linalg.solve_sor_sequence, _sequence_args,
+                                         output="x_final",
+                                         fields=("x", "omegas", "iterations", "total_iterations")),
     }
     if has_module("torch"):  # the optional `deep` extra
         solvers["solve_dcdm"] = SolverCase(linalg.solve_dcdm, _dcdm_args, backends=("numpy", "cupy"),

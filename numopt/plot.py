@@ -1,6 +1,6 @@
 """Plotting helpers (matplotlib, imported lazily; solvers never import this module)."""
 
-__all__ = ["plot_convergence"]
+__all__ = ["plot_convergence", "plot_omega_choices"]
 
 
 def _axes(ax):
@@ -61,6 +61,19 @@ def plot_transport_plan(result_or_plan, ax=None, *, a=None, b=None, log=False, c
         Colour by ``log10`` of the entries (zeros left blank).
     cmap : str
         Matplotlib colormap.
+def plot_omega_choices(result, ax=None, label=None, *, against="index"):
+    """Scatter the ``omega`` a learner chose for each system of a sequence.
+
+    Parameters
+    ----------
+    result : SequenceResult
+        Output of :func:`numopt.solve_sor_sequence` (fields ``omegas``, ``contexts``).
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on (default: the current axes).
+    label : str, optional
+        Legend label.
+    against : {'index', 'context'}
+        Horizontal axis: the system's position in the sequence, or its context.
 
     Returns
     -------
@@ -91,3 +104,17 @@ def plot_transport_plan(result_or_plan, ax=None, *, a=None, b=None, log=False, c
     ax.set_title("transport plan" + (" (log10)" if log else ""))
     return ax
 __all__ += ["plot_transport_plan"]
+    if "omegas" not in result:
+        raise ValueError("`result` must be a SequenceResult with `omegas`; got fields "
+                         f"{sorted(result)}")
+    if against not in ("index", "context"):
+        raise ValueError(f"`against` must be 'index' or 'context'; got {against!r}")
+    ax = _axes(ax)
+    omegas = np.asarray(result["omegas"])
+    x = np.arange(omegas.shape[0]) if against == "index" else np.asarray(result["contexts"])
+    ax.scatter(x, omegas, s=4, alpha=0.5, label=label)
+    ax.set_xlabel("system" if against == "index" else "context")
+    ax.set_ylabel("omega")
+    if label:
+        ax.legend()
+    return ax

@@ -36,6 +36,10 @@ from ._ot import ot_random_assignment as ot_random_assignment
 from ._ot import wasserstein_1d as wasserstein_1d
 from ._pde_control import pde_control as pde_control
 from ._poisson import poisson_matrix as poisson_matrix
+from ._sequences import HeatSequence as HeatSequence
+from ._sequences import ShiftedLaplacianSequence as ShiftedLaplacianSequence
+from ._sequences import heat_sequence as heat_sequence
+from ._sequences import shifted_laplacian_sequence as shifted_laplacian_sequence
 
 __all__ = [
     # linear systems
@@ -54,4 +58,6 @@ __all__ = [
     "BlockProblem", "LeastSquares", "Logistic", "Softmax", "Quadratic", "sparse_regression_data",
     "logistic_data", "softmax_data", "lattice_label_propagation", "knn_label_propagation",
     "forest_partition", "red_black_partition", "lattice_tree_partition",
+    # learned relaxation (sequences)
+    "HeatSequence", "ShiftedLaplacianSequence", "heat_sequence", "shifted_laplacian_sequence",
 ]

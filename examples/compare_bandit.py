@@ -1,0 +1,204 @@
+"""Learned SOR/SSOR relaxation vs fixed omega: the paper's synthetic and heat-equation sequences.
+
+One process.  Prints, per sequence, the total iterations of every learner (real runs of
+``numopt.solve_sor_sequence``) next to the comparators: omega = 1, the best fixed omega in hindsight
+over the grid, the grid instance-optimal policy and (synthetic) Young's instance-optimal omega*;
+for the heat equation also unpreconditioned CG, wall times and the learner's share of the time.
+Writes one plot with the regret curves of the faithful and the improved learners.
+
+    python examples/compare_bandit.py [--quick] [--heat 25,100] [--heat-steps 5000] [--out FILE]
+    python examples/compare_bandit.py --skip-synthetic --heat 200 --heat-grid "" \
+        --heat-steps 1000 --heat-omegas 1.5,1.75,1.95 --heat-learners cheb-thompson
+"""
+import argparse
+import time
+
+import numpy as np
+
+import numopt
+from numopt import OmegaBandit, solve_pcg, solve_sor, solve_sor_sequence
+from numopt._lib._jit import warmup
+from numopt.linalg._bandit import DEFAULT_OMEGAS, LEARNERS
+from numopt.linalg._sequence import grid_costs
+from numopt.problems import heat_sequence, shifted_laplacian_sequence
+
+GRID = np.array(DEFAULT_OMEGAS)
+FAITHFUL = ("tsallis-inf", "tsallis-inf-cb", "chebcb")
+IMPROVED = ("thompson", "cheb-thompson")
+HEAT_OMEGAS = (1.0, 1.3, 1.5, 1.75, 1.95)
+
+
+class TimedBandit(OmegaBandit):
+    """An OmegaBandit that accumulates the wall time spent in ``suggest`` and ``update``."""
+
+    seconds = 0.0
+
+    def suggest(self, context=None):
+        start = time.perf_counter()
+        out = super().suggest(context)
+        self.seconds += time.perf_counter() - start
+        return out
+
+    def update(self, cost):
+        start = time.perf_counter()
+        super().update(cost)
+        self.seconds += time.perf_counter() - start
+
+
+def _bandit(learner, context_range, seed, n_bins=None):
+    contextual = LEARNERS[learner].contextual
+    return TimedBandit(GRID, learner=learner, context_range=context_range if contextual else None,
+                       n_bins=n_bins if learner == "tsallis-inf-cb" else None, seed=seed)
+
+
+def _table(title, header, rows):
+    print(f"\n{title}")
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    for k, r in enumerate([header, *rows]):
+        print("  ".join(str(c).rjust(w) for c, w in zip(r, widths)))
+        if k == 0:
+            print("  ".join("-" * w for w in widths))
+
+
+def synthetic(T, seeds, curves):
+    for variance in ("high", "low"):
+        seq = shifted_laplacian_sequence(T, variance=variance, seed=0)
+        start = time.perf_counter()
+        C, ctx = grid_costs(seq, GRID)
+        grid_time = time.perf_counter() - start
+        best_k = int(np.argmin(C.sum(0)))
+        best, inst, one = C[:, best_k].sum(), C.min(1).sum(), C[:, 0].sum()
+        young = sum(solve_sor(A, b, omega=seq.optimal_omega(c)).nit for A, b, c in seq)
+        rows = [("omega = 1", one, f"{one / best:.3f}", f"{one / inst:.3f}", "1.00", "-"),
+                (f"best fixed omega = {GRID[best_k]:.2f}", best, "1.000", f"{best / inst:.3f}",
+                 f"{one / best:.2f}", "-"),
+                ("instance-optimal (grid)", inst, f"{inst / best:.3f}", "1.000",
+                 f"{one / inst:.2f}", "-"),
+                ("instance-optimal (Young omega*)", young, f"{young / best:.3f}",
+                 f"{young / inst:.3f}", f"{one / young:.2f}", "-")]
+        for learner in FAITHFUL + IMPROVED:
+            totals, times = [], []
+            for s in seeds:
+                bandit = _bandit(learner, seq.context_range, s)
+                start = time.perf_counter()
+                res = solve_sor_sequence(seq, learner=bandit, keep_x=False)
+                times.append(time.perf_counter() - start)
+                totals.append(res.total_iterations)
+                if variance == "high" and s == seeds[0]:
+                    ref = C[:, best_k] if not bandit.contextual else C.min(1)
+                    curves[learner] = (np.cumsum(res.iterations - ref), bandit.contextual)
+            m = float(np.mean(totals))
+            spread = f"{min(totals) / best:.3f}-{max(totals) / best:.3f}"
+            rows.append((f"{learner} ({len(seeds)} seeds; {np.mean(times):.1f} s/run)", int(m),
+                         f"{m / best:.3f} [{spread}]", f"{m / inst:.3f}", f"{one / m:.2f}",
+                         f"{1e6 * bandit.seconds / T:.0f}"))
+        _table(f"Synthetic shifted Laplacian, n = 100, T = {T}, {variance} variance, SOR, "
+               f"rtol 1e-8 (grid costs: {grid_time:.0f} s)",
+               ("learner / omega", "total sweeps", "/ best fixed", "/ inst.-opt", "omega=1 / this",
+                "learner us/step"), rows)
+
+
+def _run_fixed(seq, **pcg_options):
+    """Total iterations and seconds of solve_pcg over the heat sequence, warm-started."""
+    start = time.perf_counter()
+    total, x = 0, None
+    gen = iter(seq)
+    try:
+        A, b, _ = next(gen)
+        while True:
+            res = solve_pcg(A, b, x, rtol=1e-8, maxiter=10_000, **pcg_options)
+            total, x = total + res.nit, res.x
+            A, b, _ = gen.send(x)
+    except StopIteration:
+        pass
+    return total, time.perf_counter() - start
+
+
+def heat(nx, steps, seeds, omegas, learners):
+    seq = heat_sequence(nx, steps=steps)
+    total, cg_time = _run_fixed(seq)
+    rows = [("CG", total, "-", f"{cg_time:.1f}", "1.00", "-")]
+    fixed = {w: _run_fixed(seq, preconditioner="ssor", omega=w) for w in omegas}
+    best_w = min(fixed, key=lambda w: fixed[w][0])
+    best = fixed[best_w][0]
+    for w, (it, sec) in fixed.items():
+        rows.append((f"SSOR-PCG omega = {w}", it, f"{it / best:.3f}", f"{sec:.1f}",
+                     f"{sec / cg_time:.2f}", "-"))
+    for learner in learners:
+        for s in seeds:
+            bandit = _bandit(learner, seq.context_range, s, n_bins=6)
+            start = time.perf_counter()
+            res = solve_sor_sequence(seq, method="ssor-pcg", learner=bandit, warm_start=True,
+                                     keep_x=False)
+            sec = time.perf_counter() - start
+            rows.append((f"SSOR-PCG {learner} (seed {s})", res.total_iterations,
+                         f"{res.total_iterations / best:.3f}", f"{sec:.1f}", f"{sec / cg_time:.2f}",
+                         f"{100 * bandit.seconds / sec:.2f}"))
+    _table(f"Heat equation, Crank-Nicolson, nx = {nx} (n = {seq.n}), {steps} steps, warm start, "
+           f"rtol 1e-8 (best listed omega = {best_w})",
+           ("solver", "total iters", "/ best fixed", "time [s]", "time / CG", "learner % of time"),
+           rows)
+
+
+def heat_grid(nx, steps):
+    """Best fixed omega over the whole grid and the grid instance-optimal policy (heat)."""
+    seq = heat_sequence(nx, steps=steps)
+    C, _ = grid_costs(seq, GRID, method="ssor-pcg", warm_start=True)
+    best_k = int(np.argmin(C.sum(0)))
+    print(f"\nHeat nx = {nx}, grid comparators along the trajectory: best fixed omega = "
+          f"{GRID[best_k]:.2f} ({C[:, best_k].sum()} iterations), instance-optimal (grid) = "
+          f"{C.min(1).sum()}, omega = 1: {C[:, 0].sum()}")
+
+
+def plot(curves, out):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    for learner, (regret, contextual) in curves.items():
+        ax = axes[int(contextual)]
+        style = "--" if learner in FAITHFUL else "-"
+        ax.plot(np.arange(1, regret.shape[0] + 1), regret, style, label=learner)
+    axes[0].set_title("regret vs best fixed omega (non-contextual)")
+    axes[1].set_title("regret vs instance-optimal omega (contextual)")
+    for ax in axes:
+        ax.set_xlabel("system t")
+        ax.set_ylabel("cumulative extra sweeps")
+        ax.legend()
+    fig.suptitle("Synthetic shifted Laplacian, high variance (dashed: Khodak et al.'s learners)")
+    fig.savefig(out, dpi=100, bbox_inches="tight")
+    print(f"\nwrote {out}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="T = 500, one seed, heat nx = 25")
+    parser.add_argument("--heat", default="25,100", help="comma-separated heat grid sizes nx")
+    parser.add_argument("--heat-steps", type=int, default=5000)
+    parser.add_argument("--heat-grid", default="25", help="nx for the full-grid heat comparators")
+    parser.add_argument("--heat-omegas", default=",".join(map(str, HEAT_OMEGAS)),
+                        help="fixed omegas of the SSOR-PCG comparators")
+    parser.add_argument("--heat-learners", default=",".join(FAITHFUL + IMPROVED))
+    parser.add_argument("--skip-synthetic", action="store_true")
+    parser.add_argument("--out", default="compare_bandit.png")
+    args = parser.parse_args()
+    warmup()
+    T, seeds = (500, (0,)) if args.quick else (5000, (0, 1, 2))
+    heat_nx = [25] if args.quick else [int(v) for v in args.heat.split(",") if v]
+    heat_steps = 500 if args.quick else args.heat_steps
+    print(f"numopt {numopt.__version__}; shared 2-core machine under load: times are indicative")
+    curves = {}
+    if not args.skip_synthetic:
+        synthetic(T, seeds, curves)
+        plot(curves, args.out)
+    for nx in [int(v) for v in args.heat_grid.split(",") if v]:
+        heat_grid(nx, heat_steps)
+    omegas = [float(w) for w in args.heat_omegas.split(",")]
+    for nx in heat_nx:
+        heat(nx, heat_steps, seeds[:1], omegas, args.heat_learners.split(","))
+
+
+if __name__ == "__main__":
+    main()
