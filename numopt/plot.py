@@ -1,6 +1,6 @@
 """Plotting helpers (matplotlib, imported lazily; solvers never import this module)."""
 
-__all__ = ["plot_convergence", "plot_omega_choices"]
+__all__ = ["plot_convergence", "plot_omega_choices", "plot_transport_plan"]
 
 
 def _axes(ax):
@@ -61,19 +61,6 @@ def plot_transport_plan(result_or_plan, ax=None, *, a=None, b=None, log=False, c
         Colour by ``log10`` of the entries (zeros left blank).
     cmap : str
         Matplotlib colormap.
-def plot_omega_choices(result, ax=None, label=None, *, against="index"):
-    """Scatter the ``omega`` a learner chose for each system of a sequence.
-
-    Parameters
-    ----------
-    result : SequenceResult
-        Output of :func:`numopt.solve_sor_sequence` (fields ``omegas``, ``contexts``).
-    ax : matplotlib.axes.Axes, optional
-        Axes to draw on (default: the current axes).
-    label : str, optional
-        Legend label.
-    against : {'index', 'context'}
-        Horizontal axis: the system's position in the sequence, or its context.
 
     Returns
     -------
@@ -103,7 +90,28 @@ def plot_omega_choices(result, ax=None, label=None, *, against="index"):
     ax.set_ylabel("source i")
     ax.set_title("transport plan" + (" (log10)" if log else ""))
     return ax
-__all__ += ["plot_transport_plan"]
+
+
+def plot_omega_choices(result, ax=None, label=None, *, against="index"):
+    """Scatter the ``omega`` a learner chose for each system of a sequence.
+
+    Parameters
+    ----------
+    result : SequenceResult
+        Output of :func:`numopt.solve_sor_sequence` (fields ``omegas``, ``contexts``).
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on (default: the current axes).
+    label : str, optional
+        Legend label.
+    against : {'index', 'context'}
+        Horizontal axis: the system's position in the sequence, or its context.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    import numpy as np
+
     if "omegas" not in result:
         raise ValueError("`result` must be a SequenceResult with `omegas`; got fields "
                          f"{sorted(result)}")
