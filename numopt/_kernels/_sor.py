@@ -72,33 +72,48 @@ def sor_iterate(indptr, indices, data, w, b, x, x_prev, backup, symmetric, thres
 
 
 @kernel
-def ssor_apply(indptr, indices, data, diag, inv_diag, omega, r, z):
+def diagonal_positions(indptr, indices):
+    """Index of each row's diagonal entry in a CSR matrix with sorted column indices (-1 if absent)."""
+    n = indptr.shape[0] - 1
+    pos = np.full(n, -1, dtype=np.int64)
+    for i in range(n):
+        for k in range(indptr[i], indptr[i + 1]):
+            if indices[k] == i:
+                pos[i] = k
+                break
+    return pos
+
+
+@kernel
+def ssor_apply(indptr, indices, data, diag_pos, inv_diag, omega, r, z):
     """``z = M^{-1} r`` with ``M = (D + omega L^T) D^{-1} (D + omega L) / (omega (2 - omega))``.
 
-    Backward solve with ``D + omega U``, scale by ``D``, forward solve with ``D + omega L``, scale
-    by ``omega (2 - omega)`` (the order of Khodak et al.'s code; ``U = L^T`` for symmetric ``A``).
+    Backward solve ``(D + omega U) y = r``, then ``z = omega (2 - omega) (D + omega L)^{-1} D y``
+    (the order of Khodak et al.'s code; ``U = L^T`` for symmetric ``A``).  Each sweep reads only
+    its half of every row (sorted CSR, split at ``diag_pos``); the scalings are folded into the
+    sweeps: ``z_i = s y_i - (omega / a_ii) sum_{j<i} a_ij z_j`` with ``s = omega (2 - omega)``.
     """
     n = r.shape[0]
     for t in range(n):
         i = n - 1 - t
-        acc = r[i]
-        for k in range(indptr[i], indptr[i + 1]):
-            j = indices[k]
-            if j > i:
-                acc -= omega * data[k] * z[j]
-        z[i] = acc * inv_diag[i]
-    for i in range(n):
-        z[i] *= diag[i]
+        first, stop = diag_pos[i] + 1, indptr[i + 1]
+        acc = 0.0
+        for k in range(first + 1, stop):
+            acc += data[k] * z[indices[k]]
+        zi = (r[i] - omega * acc) * inv_diag[i]
+        if first < stop:  # the nearest upper neighbour was computed last: keep it off the chain
+            zi -= omega * inv_diag[i] * data[first] * z[indices[first]]
+        z[i] = zi
     scale = omega * (2.0 - omega)
     for i in range(n):
-        acc = z[i]
-        for k in range(indptr[i], indptr[i + 1]):
-            j = indices[k]
-            if j < i:
-                acc -= omega * data[k] * z[j]
-        z[i] = acc * inv_diag[i]
-    for i in range(n):
-        z[i] *= scale
+        start, last = indptr[i], diag_pos[i] - 1
+        acc = 0.0
+        for k in range(start, last):
+            acc += data[k] * z[indices[k]]
+        zi = scale * z[i] - omega * inv_diag[i] * acc
+        if last >= start:  # the nearest lower neighbour, computed last
+            zi -= omega * inv_diag[i] * data[last] * z[indices[last]]
+        z[i] = zi
 
 
 @kernel
@@ -182,6 +197,6 @@ def warmup():
                         np.zeros(1))
         forward_sweep(indptr, indices, data, diag, b, x, x_prev)
         backward_sweep(indptr, indices, data, diag, b, x)
-        ssor_apply(indptr, indices, data, diag, diag, 1.0, b, z)
+        ssor_apply(indptr, indices, data, diagonal_positions(indptr, indices), diag, 1.0, b, z)
         L = ic0_factor(indptr, indices, data)
         ic0_apply(L[0], L[1], L[2], b, z)

@@ -54,14 +54,15 @@ def _ssor(system, omega):
     xp = system.xp
     diag = check_diagonal(system.A, xp, what="preconditioner='ssor'", positive=True)
     if use_jit(xp) and (is_sparse(system.A) or isinstance(system.A, np.ndarray)):
-        from .._kernels._sor import ssor_apply
+        from .._kernels._sor import diagonal_positions, ssor_apply
 
         indptr, indices, data = csr_arrays(system.A, system.dtype)
+        diag_pos = diagonal_positions(indptr, indices)
         inv_diag = 1.0 / diag
 
         def apply(r):
             z = np.empty_like(r)
-            ssor_apply(indptr, indices, data, diag, inv_diag, omega, r, z)
+            ssor_apply(indptr, indices, data, diag_pos, inv_diag, omega, r, z)
             return z
 
         return Preconditioner(apply, "ssor")
