@@ -4,7 +4,7 @@ import numpy as np
 from .._lib._jit import kernel
 
 
-@kernel
+@kernel(reassociate=True)
 def cg_step(x, r, p, q, alpha):
     """``x += alpha p``, ``r -= alpha q``; returns ``||r||^2`` of the updated ``r``."""
     total = 0.0
@@ -16,7 +16,7 @@ def cg_step(x, r, p, q, alpha):
     return total
 
 
-@kernel
+@kernel(reassociate=True)
 def dot(a, b):
     """``a^T b`` in one single-threaded pass (no BLAS threads to contend for on small machines)."""
     total = 0.0

@@ -32,16 +32,20 @@ def use_jit(xp):
     return HAS_NUMBA and not JIT_DISABLED and aac.is_numpy_namespace(xp)
 
 
-def kernel(func):
+def kernel(func=None, *, reassociate=False):
     """``numba.njit(cache=True, nogil=True)``: compiled lazily per dtype signature, cached on disk.
 
-    Without numba the plain Python function is returned (usable through :func:`host_kernel`).
+    ``reassociate=True`` lets LLVM reorder floating-point sums (fastmath flag ``reassoc`` only, NaN
+    and Inf semantics kept) so reductions vectorise, as BLAS does.  Without numba the plain Python
+    function is returned (usable through :func:`host_kernel`).
     """
+    if func is None:
+        return lambda f: kernel(f, reassociate=reassociate)
     if not HAS_NUMBA:
         return func
     import numba
 
-    return numba.njit(cache=True, nogil=True)(func)
+    return numba.njit(cache=True, nogil=True, fastmath={"reassoc"} if reassociate else False)(func)
 
 
 def host_kernel(func):
