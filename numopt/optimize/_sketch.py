@@ -41,7 +41,7 @@ class KKTSystem:
     """``K = [[H + shift I, G'], [G, 0]]`` and right-hand side ``b``.
 
     ``K`` is a dense array (dense inputs, ``N <= 2000``; any size on the generic path), a CSR matrix
-    (sparse NumPy inputs or larger ``N``) or a ``spla.LinearOperator`` (``H`` is one).
+    (sparse NumPy inputs or larger ``N``) or a ``LinearOperator`` (``H`` is one).
     """
 
     def __init__(self, H, G, shift, b, *, xp=np, device="cpu"):
@@ -280,7 +280,7 @@ def _count(system, z, r, target, max_steps, rng, q, stats):
 
 
 def _exact(system, z, r, target, max_steps, rng, q, stats):
-    """Direct solve (dense LU, sparse ``splu``); MINRES to ``target`` for a ``spla.LinearOperator``.
+    """Direct solve (dense LU, sparse ``splu``); MINRES to ``target`` for a ``LinearOperator``.
 
     Returns ``inf`` when ``K`` is numerically singular (the caller then shifts ``H``).
     """
@@ -352,7 +352,7 @@ def sketch_solve(system, z, r, *, sketch, target, max_steps, rng, sketch_size, j
     solver = SKETCHES[sketch]
     if sketch in ("kaczmarz", "block-kaczmarz"):
         if system.is_operator:
-            warnings.warn(f"sketch={sketch!r} with a spla.LinearOperator `hess` costs one Hessian product "
+            warnings.warn(f"sketch={sketch!r} with a LinearOperator `hess` costs one Hessian product "
                           "per row of K; sketch='block-gaussian' needs none", NumoptWarning,
                           stacklevel=4)
         elif jit:

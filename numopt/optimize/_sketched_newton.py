@@ -90,7 +90,7 @@ class _Problem:
         return _Point(x, lam, f, g, c, G, g + G.T @ lam)
 
     def hessian(self, point, *, first=False):
-        """``H = hess(x, lam)`` (dense, CSR or spla.LinearOperator), symmetrised; False if non-finite."""
+        """``H = hess(x, lam)`` (dense, CSR or LinearOperator), symmetrised; False if non-finite."""
         self.nhev += 1
         H = self.hess(point.x, point.lam)
         if first:
@@ -115,18 +115,23 @@ class _Problem:
         return True
 
 
-def _check_output(value, shape, name, xp):
-    if not is_numpy(xp):
-        return _check_output_xp(value, shape, name, xp)
-    if isinstance(value, spla.LinearOperator) and name != "hess":
-        raise TypeError(f"`{name}` must return a dense or sparse array; got a spla.LinearOperator")
-    got = tuple(getattr(value, "shape", np.shape(value)))
+def _check_output_shape(got, shape, name):
+    """A callable's output shape ``got`` against the expected ``shape`` (``()``: a scalar)."""
     if shape == ():
         if got not in ((), (1,)):
             raise ValueError(f"`fun` must return a scalar; got shape {got}")
     elif got != shape:
         hint = "; it looks transposed" if len(shape) == 2 and got == shape[::-1] else ""
         raise ValueError(f"`{name}` must return shape {shape}; got {got}{hint}")
+
+
+def _check_output(value, shape, name, xp):
+    if not is_numpy(xp):
+        return _check_output_xp(value, shape, name, xp)
+    if isinstance(value, spla.LinearOperator) and name != "hess":
+        raise TypeError(f"`{name}` must return a dense or sparse array; got a LinearOperator")
+    got = tuple(getattr(value, "shape", np.shape(value)))
+    _check_output_shape(got, shape, name)
     if not isinstance(value, spla.LinearOperator):
         arr = value.data if sp.issparse(value) else np.asarray(value)
         if np.iscomplexobj(arr) or arr.dtype == object:
@@ -147,12 +152,7 @@ def _check_output_xp(value, shape, name, xp):
         raise TypeError(f"`{name}` must return an array of the namespace of `x0` ({xp.__name__}); "
                         f"got {type(value).__name__}")
     got = tuple(value.shape)
-    if shape == ():
-        if got not in ((), (1,)):
-            raise ValueError(f"`fun` must return a scalar; got shape {got}")
-    elif got != shape:
-        hint = "; it looks transposed" if len(shape) == 2 and got == shape[::-1] else ""
-        raise ValueError(f"`{name}` must return shape {shape}; got {got}{hint}")
+    _check_output_shape(got, shape, name)
     if not xp.isdtype(value.dtype, ("real floating", "integral", "bool")):
         raise TypeError(f"`{name}` must return real values; got dtype {value.dtype}")
     if not _finite(value):
@@ -170,7 +170,7 @@ def _finite(A):
 
 
 def _fro(A, rng=None):
-    """Frobenius norm; for a ``spla.LinearOperator`` the Hutchinson estimate ``sqrt(mean ||A v||^2)``."""
+    """Frobenius norm; for a ``LinearOperator`` the Hutchinson estimate ``sqrt(mean ||A v||^2)``."""
     if isinstance(A, spla.LinearOperator):
         V = rng.choice([-1.0, 1.0], size=(A.shape[1], HUTCHINSON_PROBES))
         return float(np.sqrt(np.mean(np.sum(A.matmat(V) ** 2, axis=0))))
@@ -364,7 +364,7 @@ def minimize_sketched_newton(fun, x0, *, jac, hess, constraints, lam0=None, sket
         Initial multipliers (default zeros).
     sketch : {'kaczmarz', 'block-kaczmarz', 'gaussian', 'block-gaussian', 'count', 'exact'}
         Inner solver: uniform row(s) of ``K``, Gaussian vector(s), count sketch, or a direct solve
-        (dense LU, sparse ``splu``; for a ``spla.LinearOperator`` Hessian MINRES, restarted
+        (dense LU, sparse ``splu``; for a ``LinearOperator`` Hessian MINRES, restarted
         until the true residual meets the inner accuracy rule; ``xp.linalg.solve`` on the generic
         path).
     sketch_size : int, optional
@@ -576,7 +576,7 @@ def _newton_direction(point, xi_G, state, options, counters):
 def _low_curvature(point, HgL, dx):
     """Inertia-free test ``dx'H dx < 1e-8 max(1, ||H||) ||dx||^2``.
 
-    ``||H||`` is ``||H||_F`` for a matrix; for a ``spla.LinearOperator`` the free lower bound
+    ``||H||`` is ``||H||_F`` for a matrix; for a ``LinearOperator`` the free lower bound
     ``||H gL|| / ||gL||`` of ``||H||_2`` (a Hutchinson estimate would cost 10 products per iteration).
     """
     H = point.H
