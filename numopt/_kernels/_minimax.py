@@ -11,10 +11,8 @@ import math
 import numpy as np
 
 from .._lib._jit import kernel
+from ._monitor_flags import CONTINUE, CONVERGED, DIVERGED, EXHAUSTED, NONFINITE, STALLED
 from ._proj import apply_resolvent
-
-# monitor flags
-CONTINUE, CONVERGED, DIVERGED, STALLED, NONFINITE, EXHAUSTED = 0, 1, 2, 3, 4, 5
 
 
 @kernel
@@ -25,22 +23,22 @@ def monitor_update(state, residual, measure, epochs, tol, window_floor):
     halved since ``(e_ref, R_ref)`` within ``max(window_floor, 10 e_ref)`` epochs.
     """
     if not (math.isfinite(residual) and math.isfinite(measure)):
-        return 4
+        return NONFINITE
     if measure <= tol:
-        return 1
+        return CONVERGED
     if state[0] < 0.0:
         state[0] = residual
         state[1] = residual
         state[2] = epochs
-        return 0
+        return CONTINUE
     if residual > 1e3 * state[0]:
-        return 2
+        return DIVERGED
     if residual <= 0.5 * state[1]:
         state[1] = residual
         state[2] = epochs
     elif epochs - state[2] > max(window_floor, 10.0 * state[2]):
-        return 3
-    return 0
+        return STALLED
+    return CONTINUE
 
 
 @kernel
@@ -161,7 +159,7 @@ def full_pass_check(layout, Mt, A, At, m, split, offset, rcode, fparams, iparams
     history[nhist, 0] = res
     history[nhist, 1] = n_oracle / n
     flag = monitor_update(state, res, measure, n_oracle / n, tol, window_floor)
-    if flag == 0:
+    if flag == CONTINUE:
         checked[:] = point
     return flag
 
@@ -182,14 +180,14 @@ def vr_halpern_block(layout, Mt, A, At, m, split, offset, rcode, fparams, iparam
     nhist = 0
     while pos < coins.shape[0]:
         if n_oracle >= max_oracle or k >= maxiter:
-            return k, n_oracle, pos, 5, nhist
+            return k, n_oracle, pos, EXHAUSTED, nhist
         if coins[pos] < vr_halpern_probability(k, sqrt_n):
             n_oracle += n
             flag = full_pass_check(layout, Mt, A, At, m, split, offset, rcode, fparams, iparams,
                                    u, Ft, u_checked, stop_measure, tol, window_floor, n_oracle,
                                    state, history, nhist, tmp, out, work)
             nhist += 1
-            if flag != 0:
+            if flag != CONTINUE:
                 return k, n_oracle, pos + 1, flag, nhist
         else:
             linear_diff_add(layout, Mt, A, At, m, split, idx[pos], weights[pos], u, u_prev, Ft)
@@ -220,7 +218,7 @@ def vr_eg_block(layout, Mt, A, At, m, split, offset, rcode, fparams, iparams, u,
     nhist = 0
     while pos < coins.shape[0]:
         if n_oracle >= max_oracle or k >= maxiter:
-            return k, n_oracle, pos, 5, nhist
+            return k, n_oracle, pos, EXHAUSTED, nhist
         for j in range(dim):
             u_bar[j] = (1.0 - p) * u[j] + p * w[j]
             tmp[j] = u_bar[j] - gamma * Fw[j]
@@ -238,7 +236,7 @@ def vr_eg_block(layout, Mt, A, At, m, split, offset, rcode, fparams, iparams, u,
                                    w, Fw, w_checked, stop_measure, tol, window_floor, n_oracle,
                                    state, history, nhist, tmp, out, work)
             nhist += 1
-            if flag != 0:
+            if flag != CONTINUE:
                 return k, n_oracle, pos + 1, flag, nhist
         k += 1
         pos += 1

@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .._kernels._monitor_flags import CONTINUE, CONVERGED, DIVERGED, EXHAUSTED, NONFINITE, STALLED
 from .._lib._callback import call_callback
 from .._lib._jit import host_kernel
 from .._lib._result import OptimizeResult, Status
@@ -164,13 +165,13 @@ class Tracker:
         self.history.append(R)
         self.history_epochs.append(self.epochs)
         flag = monitor(self.state, R, measure, self.epochs, self.p.tol, self.p.window_floor)
-        if flag == 4:
+        if flag == NONFINITE:
             self.status = Status.NONFINITE
             return True
         return self.record_flag(flag, u, R, Fu)
 
     def record_flag(self, flag, u, R, Fu):
-        """Apply a monitor flag (0 continue, 1 converged, 2 diverging, 3 stalled) at iterate ``u``."""
+        """Apply a monitor flag (continue, converged, diverging, stalled) at iterate ``u``."""
         self.checked = (u, R, Fu)
         self.status = _FLAG_STATUS.get(int(flag))
         self.reason = _REASONS.get(int(flag))
@@ -209,8 +210,6 @@ def run_compiled_blocks(P, T, sampler, block, *, current, checked, last_finite):
     ``checked = (point, F(point))`` are the buffers of the last residual evaluation, ``last_finite``
     the copy kept for a NaN/Inf exit; returns the iterate the method ends with.
     """
-    from .._kernels import _minimax as kernels
-
     history = np.empty((SAMPLE_BLOCK, 2))
     single = P.callback is not None
     maxiter = min(P.maxiter, 2**62)
@@ -221,14 +220,14 @@ def run_compiled_blocks(P, T, sampler, block, *, current, checked, last_finite):
         T.nit, T.n_oracle, sampler.pos, flag, count = block(sampler, single, maxiter, history)
         T.history.extend(history[:count, 0].tolist())
         T.history_epochs.extend(history[:count, 1].tolist())
-        if flag == kernels.EXHAUSTED:
+        if flag == EXHAUSTED:
             T.exhausted()
             return current
-        if flag == kernels.NONFINITE:
+        if flag == NONFINITE:
             T.status = Status.NONFINITE
             T.checked = (last_finite, T.history[-2] if len(T.history) > 1 else math.nan, None)
             return current
-        if flag != kernels.CONTINUE:
+        if flag != CONTINUE:
             T.record_flag(flag, checked[0], T.history[-1], checked[1])
             return checked[0]
         if single and T.nit > k0:
@@ -237,12 +236,12 @@ def run_compiled_blocks(P, T, sampler, block, *, current, checked, last_finite):
                 return current
 
 
-_FLAG_STATUS = {1: Status.SUCCESS, 2: Status.BREAKDOWN, 3: Status.BREAKDOWN}
-_REASONS = {2: "Diverging: the residual exceeded 1e3 times its first value (F may be non-monotone "
-               "or the step too large).",
-            3: "Stalled: the residual did not halve within max(200, 20% of the budget, "
-               "10 x epochs at its last halving) epochs "
-               "(for 'vr-halpern', F may not be cocoercive)."}
+_FLAG_STATUS = {CONVERGED: Status.SUCCESS, DIVERGED: Status.BREAKDOWN, STALLED: Status.BREAKDOWN}
+_REASONS = {DIVERGED: "Diverging: the residual exceeded 1e3 times its first value (F may be "
+                      "non-monotone or the step too large).",
+            STALLED: "Stalled: the residual did not halve within max(200, 20% of the budget, "
+                     "10 x epochs at its last halving) epochs "
+                     "(for 'vr-halpern', F may not be cocoercive)."}
 
 
 def _finite(xp, u):

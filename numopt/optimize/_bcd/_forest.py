@@ -133,5 +133,4 @@ def tree_sgs_preconditioner(indptr, indices, data, dtype):
         sweep(*csr, members, f.seg, f.order, f.parent, f.coef, f.piv, r, z, tmp, work)
         return z
 
-    apply.n_blocks = len(blocks)
     return apply
