@@ -25,11 +25,10 @@ sla = lazy_module("scipy.linalg")
 sp = lazy_module("scipy.sparse")
 spla = lazy_module("scipy.sparse.linalg")
 
-__all__ = ["KKTSystem", "SKETCHES", "sketch_solve", "default_sketch_size"]
+__all__ = ["KKTSystem", "NullSpaceProjector", "SKETCHES", "sketch_solve", "default_sketch_size"]
 
 _DENSE_LIMIT = 2000      # N above which a dense-input K is still stored sparse (kernels need CSR)
 _CHUNK = 1 << 14         # random draws per call of a compiled kernel
-_MINRES_RESTARTS = 10    # MINRES calls per inner solve of an operator K (see _minres)
 
 
 def default_sketch_size(N):
@@ -56,6 +55,8 @@ class KKTSystem:
             self.K = xp.concat([xp.concat([B, G.T], axis=1), xp.concat([G, zeros], axis=1)], axis=0)
         elif self.is_operator:
             Gs = sp.csr_array(G) if sp.issparse(G) else G
+            self.H, self.G, self.shift = H, Gs, shift
+            self._projector = None
 
             def matvec(v):
                 v = np.ravel(v)
@@ -121,6 +122,12 @@ class KKTSystem:
             else:
                 self._rownorm2 = np.einsum("ij,ij->i", self.K, self.K)
         return self._rownorm2
+
+    def projector(self):
+        """The :class:`NullSpaceProjector` of ``G`` (operator ``K`` only; built once per system)."""
+        if self._projector is None:
+            self._projector = NullSpaceProjector(self.G)
+        return self._projector
 
     def resync(self, z, r):
         r[:] = self.matvec(z) - self.b
@@ -280,21 +287,21 @@ def _count(system, z, r, target, max_steps, rng, q, stats):
 
 
 def _exact(system, z, r, target, max_steps, rng, q, stats):
-    """Direct solve (dense LU, sparse ``splu``); MINRES to ``target`` for a ``LinearOperator``.
+    """Direct solve (dense LU, sparse ``splu``); projected CG to ``target`` for a ``LinearOperator``.
 
     Returns ``inf`` when ``K`` is numerically singular (the caller then shifts ``H``).
     """
     norm = _norm(r)
     if norm <= target:
         return norm
+    if system.is_operator:
+        return _projected_cg(system, z, r, target, max_steps, stats)
     stats.steps += 1
     if system.generic:
         try:
             z[:] = system.xp.linalg.solve(system.K, system.b)
         except np.linalg.LinAlgError:  # array-api-strict raises NumPy's; CuPy returns NaN/Inf instead
             return math.inf
-    elif system.is_operator:
-        return _minres(system, z, r, target, max_steps, stats)
     else:
         try:
             with warnings.catch_warnings():
@@ -310,37 +317,89 @@ def _exact(system, z, r, target, max_steps, rng, q, stats):
     return norm if math.isfinite(norm) else math.inf
 
 
-def _minres(system, z, r, target, max_steps, stats):
-    """MINRES (scipy) on the operator ``K`` from ``z`` until the true ``||K z - b|| <= target``.
+class NullSpaceProjector:
+    """Orthogonal projection onto ``null(G)`` and the two least-squares maps that come with it.
 
-    scipy stops when ``||r|| <= rtol (||K|| ||z|| + ||b||)`` or when ``||K r||`` is small relative to
-    ``||K|| ||r||``; either can hold with ``||r||`` close to ``||b||`` (seen on the constrained
-    logistic problem: 2-7 iterations, ``||r||/||b|| = 0.3-1``), which starves the outer method of
-    accuracy.  So each call is followed by a true residual and, while it exceeds ``target`` and
-    decreases, a warm restart with ``rtol`` scaled by ``target / ||r||`` (at most 10 calls,
-    ``max_steps`` MINRES iterations in all).  Returns ``inf`` on a NaN/Inf residual.
+    Dense ``G``: thin QR ``G' = Q R``.  Sparse ``G``: ``splu`` of the augmented matrix
+    ``[[I, G'], [G, 0]]`` (no normal equations, so no squared condition number).
+
+    * ``project(v) = v - G'(GG')^{-1} G v`` and ``multipliers(v) = (GG')^{-1} G v``
+      (``v - G' multipliers(v) = project(v)``), both from one solve;
+    * ``min_norm(e) = G^+ e``, the least-norm ``u`` with ``G u = e``.
     """
-    from scipy.sparse.linalg import minres
 
-    norm, left = _norm(r), max_steps
-    rtol = min(target / _norm(system.b), 0.5)
-    for _ in range(_MINRES_RESTARTS):
-        iterations = []
-        sol, _ = minres(system.K, system.b, x0=z.copy(), rtol=rtol, maxiter=left,
-                        callback=lambda xk: iterations.append(None))
-        residual = system.matvec(sol) - system.b
-        stats.matvecs += len(iterations) + 1
-        left -= len(iterations)
-        new = _norm(residual)
-        if not math.isfinite(new):  # numerically singular K: the caller shifts H
+    def __init__(self, G):
+        self.m, self.n = G.shape
+        if sp.issparse(G):
+            aug = sp.block_array([[sp.eye_array(self.n), G.T], [G, None]], format="csc")
+            self._lu = sp.linalg.splu(aug)
+        else:
+            self._lu = None
+            self._Q, self._R = np.linalg.qr(np.asarray(G).T)
+
+    def split(self, v):
+        """``(project(v), multipliers(v))``."""
+        if self._lu is not None:
+            sol = self._lu.solve(np.concatenate([v, np.zeros(self.m)]))
+            return sol[:self.n], sol[self.n:]
+        Qv = self._Q.T @ v
+        return v - self._Q @ Qv, sla.solve_triangular(self._R, Qv)
+
+    def min_norm(self, e):
+        if self._lu is not None:
+            return self._lu.solve(np.concatenate([np.zeros(self.n), e]))[:self.n]
+        return self._Q @ sla.solve_triangular(self._R, e, trans="T")
+
+
+def _projected_cg(system, z, r, target, max_steps, stats):
+    """Projected conjugate gradients (Gould, Hribar, Nocedal 2001) on ``K z = b``, operator ``B``.
+
+    With ``b = -(g, c)``: ``dx`` is first moved onto ``{G dx = -c}`` (least-norm correction of the
+    warm start), then CG minimises ``dx'B dx / 2 + g'dx`` on that affine set; the multipliers are the
+    least-squares ones, ``dlam = -(GG')^{-1} G (B dx + g)``, so the KKT residual is
+    ``r = (P (B dx + g), G dx + c)`` with ``P`` the projection onto ``null(G)`` and its norm is
+    ``||P (B dx + g)||`` (the constraint part is round-off).  Stops when ``||r|| <= target``, after
+    ``max_steps`` CG steps (one product with ``B`` each, counted in ``stats``), or, returning
+    ``inf`` so that the caller shifts ``B``, at a direction ``p`` of ``null(G)`` with
+    ``p'B p <= eps ||p|| ||B p||``: the reduced Hessian is not positive definite.
+
+    Unlike MINRES on ``K``, the iteration count does not depend on the scale of ``G`` (only on the
+    spectrum of the reduced Hessian), and the curvature test doubles as the reduced-Hessian
+    safeguard.  ``r`` is kept by recurrence (a warm-started call recomputes it from ``z``).
+    """
+    n = system.n
+    proj = system.projector()
+    g, c = -system.b[:n], -system.b[n:]
+    dx = z[:n]
+    dx -= proj.min_norm(system.G @ dx + c)
+
+    def B(v):
+        stats.matvecs += 1
+        return system.H @ v + system.shift * v
+
+    rx = B(dx) + g if np.any(dx) else g.copy()
+    Prx, w = proj.split(rx)
+    rho = float(Prx @ Prx)
+    target = target * min(1.0, math.sqrt(rho) / _norm(system.b))
+    p = -Prx
+    eps = np.finfo(float).eps
+    while math.sqrt(rho) > target and stats.steps < max_steps:
+        Bp = B(p)
+        stats.steps += 1
+        curvature = float(p @ Bp)
+        if not curvature > eps * float(np.linalg.norm(p) * np.linalg.norm(Bp)):
             return math.inf
-        if new >= norm:  # no progress: keep the previous iterate
-            break
-        z[:], r[:], norm = sol, residual, new
-        if norm <= target or left <= 0:
-            break
-        rtol *= target / norm
-    return norm
+        step = rho / curvature
+        dx += step * p
+        rx += step * Bp
+        Prx, w = proj.split(rx)
+        rho, rho_old = float(Prx @ Prx), rho
+        p = (rho / rho_old) * p - Prx
+    z[n:] = -w
+    r[:n] = Prx
+    r[n:] = system.G @ dx + c
+    norm = _norm(r)
+    return norm if math.isfinite(norm) else math.inf
 
 
 def sketch_solve(system, z, r, *, sketch, target, max_steps, rng, sketch_size, jit):

@@ -364,9 +364,10 @@ def minimize_sketched_newton(fun, x0, *, jac, hess, constraints, lam0=None, sket
         Initial multipliers (default zeros).
     sketch : {'kaczmarz', 'block-kaczmarz', 'gaussian', 'block-gaussian', 'count', 'exact'}
         Inner solver: uniform row(s) of ``K``, Gaussian vector(s), count sketch, or a direct solve
-        (dense LU, sparse ``splu``; for a ``LinearOperator`` Hessian MINRES, restarted
-        until the true residual meets the inner accuracy rule; ``xp.linalg.solve`` on the generic
-        path).
+        (dense LU, sparse ``splu``; ``xp.linalg.solve`` on the generic path).  'exact' with a
+        ``LinearOperator`` Hessian runs projected CG [3]_ to the inner accuracy rule (and to the
+        relative reduction ``theta delta / kappa`` of the projected gradient); non-positive
+        curvature in ``null(G)`` found by CG triggers the shift ``t``.
     sketch_size : int, optional
         Block size ``q`` of 'block-kaczmarz', 'block-gaussian' and 'count' (default
         ``min(N, max(2, ceil(sqrt(N))))``, ``N = n + m``); 'kaczmarz'/'gaussian' use ``q = 1``.
@@ -376,7 +377,8 @@ def minimize_sketched_newton(fun, x0, *, jac, hess, constraints, lam0=None, sket
         ``kappa = 1``, ``theta = min(1, ||b||)`` (superlinear local rate) and needs far fewer steps.
     xi_B : float
         Shift ``t = xi_B + ||H||_F`` applied when the reduced Hessian ``Z'HZ`` is not positive
-        definite (tested by eigenvalues for ``n <= 2000``, otherwise by ``dx'B dx``).
+        definite (tested by eigenvalues for ``n <= 2000``, by projected CG for 'exact' with an
+        operator ``H``, otherwise by ``dx'B dx``).
     eta1, eta2 : float
         Initial merit penalties (``eta1 *= nu**2``, ``eta2 /= nu`` until the descent test holds).
     delta : float
@@ -408,10 +410,10 @@ def minimize_sketched_newton(fun, x0, *, jac, hess, constraints, lam0=None, sket
         lost, line search below ``alpha = 1e-12``, or no descent at the penalty limits, 4 NaN/Inf,
         99 callback), ``message``, ``nit``, ``nfev``, ``njev`` (gradient and constraint Jacobian
         evaluations), ``nhev``, ``nmatvec`` (products of ``K`` with a vector; a block of ``q``
-        counts ``q``), ``n_inner`` (sketch steps or direct solves), ``n_inner_capped`` (passes that
-        hit ``max_inner``), ``kkt_residual`` (``||(grad_x L, c)||_2``), ``constr_violation``
-        (``||c||_inf``), ``merit_params`` (final ``eta1``, ``eta2``, ``delta``) and, if requested,
-        ``history`` and ``step_history``.
+        counts ``q``), ``n_inner`` (sketch steps, direct solves or CG steps), ``n_inner_capped``
+        (passes that hit ``max_inner``), ``kkt_residual`` (``||(grad_x L, c)||_2``),
+        ``constr_violation`` (``||c||_inf``), ``merit_params`` (final ``eta1``, ``eta2``,
+        ``delta``) and, if requested, ``history`` and ``step_history``.
 
     Raises
     ------
@@ -442,6 +444,8 @@ def minimize_sketched_newton(fun, x0, *, jac, hess, constraints, lam0=None, sket
        Lagrangian and randomized iterative sketching", ICML 2023, arXiv:2305.18379.
     .. [2] R. M. Gower, P. Richtarik, "Randomized iterative methods for linear systems", SIAM J.
        Matrix Anal. Appl. 36(4), 2015.
+    .. [3] N. I. M. Gould, M. E. Hribar, J. Nocedal, "On the solution of equality constrained
+       quadratic programming problems arising in optimization", SIAM J. Sci. Comput. 23(4), 2001.
 
     Examples
     --------
@@ -518,13 +522,21 @@ def _dense_limit(point):
     return SPARSE_DENSE_LIMIT if sp.issparse(point.H) or sp.issparse(point.G) else DENSE_EIG_LIMIT
 
 
-def _initial_shift(point, options):
-    """``t = xi_B + ||H||_F`` if ``lambda_min(Z'HZ) < RH_TOL`` (``m < n <= _dense_limit``), else 0.
-
-    Larger ``n`` use the inertia-free test after the solve (:func:`_low_curvature`).
-    """
+def _curvature_test(point, options):
+    """How the reduced Hessian ``Z'HZ`` is tested: ``'none'`` (``m == n``), ``'solver'`` (an operator
+    ``H`` with 'exact': projected CG reports non-positive curvature), ``'eigenvalues'`` (``n <=
+    _dense_limit``) or ``'inertia-free'`` (:func:`_low_curvature`, after the solve)."""
     n, m = point.x.size, point.c.size
-    if m < n <= _dense_limit(point) and _reduced_hessian_min(point.H, point.G) < RH_TOL:
+    if m == n:
+        return "none"
+    if options["sketch"] == "exact" and isinstance(point.H, spla.LinearOperator):
+        return "solver"
+    return "eigenvalues" if n <= _dense_limit(point) else "inertia-free"
+
+
+def _initial_shift(point, test, options):
+    """``t = xi_B + ||H||_F`` if the eigenvalue test finds ``lambda_min(Z'HZ) < RH_TOL``, else 0."""
+    if test == "eigenvalues" and _reduced_hessian_min(point.H, point.G) < RH_TOL:
         return options["xi_B"] + _fro(point.H, options["rng"])
     return 0.0
 
@@ -535,8 +547,9 @@ def _newton_direction(point, xi_G, state, options, counters):
     xp, device = options["xp"], options["device"]
     b = -xp.concat([point.gL, point.c])
     bnorm = float(xp.linalg.vector_norm(b))
-    shift = _initial_shift(point, options)
-    inertia_checked = n <= _dense_limit(point) or point.c.size == n
+    test = _curvature_test(point, options)
+    shift = _initial_shift(point, test, options)
+    inertia_checked = test != "inertia-free"
     pieces = _descent_pieces(point)
     delta_min = DELTA_MIN[options["accuracy"]]
     while True:  # at most twice: a re-solve with a shifted H (singular K or negative curvature)
