@@ -4,7 +4,7 @@ One process, same machine, exact derivatives for every solver; each run is certi
 KKT residual ``||(grad f + G' lam_ls, c)||_2`` with least-squares multipliers ``lam_ls`` (so the
 peers' sign conventions do not matter).  Times are the best of ``--repeat`` runs.
 
-    PYTHONPATH=. python examples/compare_sketched_newton.py [--quick] [--repeat 3]
+    PYTHONPATH=. python examples/compare_sketched_newton.py [--quick] [--repeat 3] [--sections hs pde logistic]
 
 BLAS is pinned to one thread (set before NumPy loads) for every solver alike: on a loaded 2-core
 machine multithreaded OpenBLAS made small dense factorizations 100x slower.
@@ -15,6 +15,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import argparse  # noqa: E402
+import dataclasses  # noqa: E402
 import importlib.util  # noqa: E402
 import time  # noqa: E402
 import warnings  # noqa: E402
@@ -54,6 +55,39 @@ def timed(run, repeat):
         out = run()
         best = min(best, time.perf_counter() - t)
     return out, best
+
+
+class HessianProductCounter:
+    """Wraps the operator Hessians of a problem (``hess`` and ``objective_hess``) to count products
+    with a vector; ``reset()`` before each run, ``count`` after it."""
+
+    def __init__(self):
+        self.count = 0
+
+    def reset(self):
+        self.count = 0
+
+    def wrap(self, make):
+        def counted(*args):
+            H = make(*args)
+
+            def matvec(v):
+                self.count += 1
+                return H.matvec(v)
+
+            return LinearOperator(H.shape, matvec=matvec, dtype=np.float64)
+
+        return counted
+
+    def problem(self, p):
+        return dataclasses.replace(p, hess=self.wrap(p.hess), objective_hess=self.wrap(p.objective_hess))
+
+
+def counted_run(counter, run):
+    """``run`` with the Hessian products of this run added to its ``extra`` dict."""
+    counter.reset()
+    x, nit, ok, extra = run()
+    return x, nit, ok, dict(extra, hprod=counter.count)
 
 
 def run_numopt(p, sketch, **kw):
@@ -146,8 +180,8 @@ def hs_constraint_hess(number):
 
 def print_table(title, rows):
     print(f"\n## {title}\n")
-    header = ["problem", "solver", "time [s]", "ratio vs numopt", "outer its", "inner steps", "KKT", "f - f*",
-              "success"]
+    header = ["problem", "solver", "time [s]", "ratio vs numopt", "outer its", "inner steps", "H products",
+              "KKT", "f - f*", "success"]
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))
     for r in rows:
@@ -160,24 +194,16 @@ def compare(problem, solvers, repeat):
         try:
             (x, nit, ok, extra), sec = timed(run, repeat)
         except Exception as exc:  # a peer failing is reported, not fatal
-            rows.append([problem.name, name, "-", "-", "-", "-", "-", "-", f"error: {exc!s:.40}"])
+            rows.append([problem.name, name, "-", "-", "-", "-", "-", "-", "-", f"error: {exc!s:.40}"])
             continue
         base = sec if base is None else base
         ferr = problem.fun(x) - problem.f_star if np.isfinite(problem.f_star) else float("nan")
         rows.append([problem.name, name, f"{sec:.4f}", f"{sec / base:.2f}", nit, extra.get("inner", "-"),
-                     f"{kkt_certificate(problem, x):.1e}", f"{ferr:.1e}", ok])
+                     extra.get("hprod", "-"), f"{kkt_certificate(problem, x):.1e}", f"{ferr:.1e}", ok])
     return rows
 
 
-def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--repeat", type=int, default=3)
-    args = parser.parse_args()
-    numopt._lib._jit.warmup()
-    have_ipopt = importlib.util.find_spec("cyipopt") is not None
-    print(f"Ipopt (cyipopt): {'yes' if have_ipopt else 'not installed, skipped'}")
-
+def hs_section(args, have_ipopt):
     rows = []
     for number in sorted(HS_PROBLEMS):
         p = hock_schittkowski(number)
@@ -196,9 +222,11 @@ def main():
         if mine:
             its = [r[4] for r in mine]
             total = sum(float(r[2]) for r in mine)
-            print(f"{solver}: solved (KKT <= 1e-6) {sum(float(r[6]) <= 1e-6 for r in mine)}/{len(mine)}, "
+            print(f"{solver}: solved (KKT <= 1e-6) {sum(float(r[7]) <= 1e-6 for r in mine)}/{len(mine)}, "
                   f"median outer its {np.median(its):g}, mean {np.mean(its):.1f}, total time {total:.3f} s")
 
+
+def pde_section(args, have_ipopt):
     rows = []
     for N in (16, 32) if args.quick else (16, 32, 64, 128):
         p = pde_control(N)
@@ -210,6 +238,8 @@ def main():
         rows += compare(p, solvers, 1 if N >= 64 else args.repeat)
     print_table("PDE-constrained control (n = 2N^2, m = N^2; SLSQP omitted: 73 s at N=16 in the spec)", rows)
 
+
+def logistic_section(args, have_ipopt):
     rows = []
     sizes = [(1000, 50, "dense")] if args.quick else [(1000, 50, "dense"), (5000, 100, "dense"),
                                                      (2000, 5000, "operator")]
@@ -219,12 +249,33 @@ def main():
             (lambda x, v: LinearOperator((x.size, x.size), matvec=lambda u: 2 * v[-1] * u))
         solvers = [("numopt exact", lambda p=p: run_numopt(p, "exact")),
                    ("trust-constr", lambda p=p, h=sphere: run_trust_constr(p, h))]
+        if form == "operator":  # count the products with Z'WZ of both (the cost that dominates)
+            counter = HessianProductCounter()
+            pc = counter.problem(p)
+            solvers = [("numopt exact", lambda: counted_run(counter, lambda: run_numopt(pc, "exact"))),
+                       ("trust-constr", lambda h=sphere: counted_run(counter, lambda: run_trust_constr(pc, h)))]
         if d <= 100:
             solvers.append(("SLSQP", lambda p=p: run_slsqp(p)))
         if have_ipopt and form == "dense":
             solvers.append(("Ipopt", lambda p=p, h=sphere: run_ipopt(p, lambda x, v: h(x, v).toarray())))
-        rows += compare(p, solvers, 1 if d > 100 else args.repeat)
+        rows += compare(p, solvers, args.repeat)
     print_table("Constrained logistic regression (m = 11; Hessian as LinearOperator for d = 5000)", rows)
+
+
+SECTIONS = {"hs": hs_section, "pde": pde_section, "logistic": logistic_section}
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--sections", nargs="+", choices=tuple(SECTIONS), default=tuple(SECTIONS))
+    args = parser.parse_args()
+    numopt._lib._jit.warmup()
+    have_ipopt = importlib.util.find_spec("cyipopt") is not None
+    print(f"Ipopt (cyipopt): {'yes' if have_ipopt else 'not installed, skipped'}")
+    for name in args.sections:
+        SECTIONS[name](args, have_ipopt)
 
 
 if __name__ == "__main__":
