@@ -96,6 +96,23 @@ def run_numopt(p, sketch, **kw):
     return res.x, res.nit, res.success, dict(inner=res.n_inner)
 
 
+def run_unit_newton(p, maxiter=50):
+    """Reference without globalization: Newton on the KKT system, dense solve, unit steps, from
+    ``(x0, lam0)`` until ``kkt <= 1e-6`` (shows which outer counts the merit line search costs)."""
+    x, lam = p.x0.astype(float), p.lam0.astype(float)
+    for k in range(maxiter + 1):
+        g, c, G = p.jac(x), p.constraints["fun"](x), np.atleast_2d(p.constraints["jac"](x))
+        b = -np.concatenate([g + G.T @ lam, c])
+        if not np.all(np.isfinite(b)) or np.linalg.norm(b) <= 1e-6 or k == maxiter:
+            return x, k, bool(np.linalg.norm(b) <= 1e-6), {}
+        m = c.size
+        try:
+            z = np.linalg.solve(np.block([[p.hess(x, lam), G.T], [G, np.zeros((m, m))]]), b)
+        except np.linalg.LinAlgError:
+            return x, k, False, {}
+        x, lam = x + z[:x.size], lam + z[x.size:]
+
+
 def _scipy_constraint(p, con_hess):
     if isinstance(p.constraints, LinearConstraint):
         return p.constraints
@@ -215,9 +232,11 @@ def hs_section(args, have_ipopt):
                     ("trust-constr", lambda p=p, ch=ch: run_trust_constr(p, ch))]
         if have_ipopt:
             solvers.append(("Ipopt", lambda p=p, ch=ch: run_ipopt(p, ch)))
+        solvers.append(("Newton, unit steps", lambda p=p: run_unit_newton(p)))
         rows += compare(p, solvers, args.repeat)
     print_table("Hock-Schittkowski (tol 1e-6)", rows)
-    for solver in ("numopt exact", "numopt block-kaczmarz", "SLSQP", "trust-constr", "Ipopt"):
+    for solver in ("numopt exact", "numopt block-kaczmarz", "SLSQP", "trust-constr", "Ipopt",
+                   "Newton, unit steps"):
         mine = [r for r in rows if r[1] == solver and r[2] != "-"]
         if mine:
             its = [r[4] for r in mine]
