@@ -291,6 +291,23 @@ def test_sparse_and_operator_hessians(form, sketch):
     assert abs(res.fun - p.f_star) <= 1e-6
 
 
+@pytest.mark.parametrize("number", [7, 9, 27, 39])
+def test_operator_hessian_nonconvex_hs(number):
+    """Problems whose reduced Hessian is indefinite at some iterates (the dense path shifts there):
+    with a LinearOperator Hessian, projected CG's curvature test must trigger the shift instead."""
+    p = hock_schittkowski(number)
+
+    def hess(x, lam):
+        H = p.hess(x, lam)
+        return LinearOperator(H.shape, matvec=lambda v: H @ v, dtype=np.float64)
+
+    res = minimize_sketched_newton(p.fun, p.x0, jac=p.jac, hess=hess, constraints=p.constraints,
+                                   lam0=p.lam0)
+    assert res.success, res.message
+    assert _kkt(p, res.x, res.lam) <= 1e-6
+    assert abs(res.fun - p.f_star) <= 1e-5 * max(1.0, abs(p.f_star))
+
+
 def test_operator_hessian_with_row_sketch_warns():
     p = hock_schittkowski(28)
     with pytest.warns(NumoptWarning, match="block-gaussian"):
