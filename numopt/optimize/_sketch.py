@@ -25,7 +25,7 @@ sla = lazy_module("scipy.linalg")
 sp = lazy_module("scipy.sparse")
 spla = lazy_module("scipy.sparse.linalg")
 
-__all__ = ["KKTSystem", "NullSpaceProjector", "SKETCHES", "sketch_solve", "default_sketch_size"]
+__all__ = ["KKTSystem", "SKETCHES", "sketch_solve", "default_sketch_size"]
 
 _DENSE_LIMIT = 2000      # N above which a dense-input K is still stored sparse (kernels need CSR)
 _CHUNK = 1 << 14         # random draws per call of a compiled kernel
@@ -318,14 +318,12 @@ def _exact(system, z, r, target, max_steps, rng, q, stats):
 
 
 class NullSpaceProjector:
-    """Orthogonal projection onto ``null(G)`` and the two least-squares maps that come with it.
+    """Orthogonal projection onto ``null(G)`` and the least-squares maps that come with it.
 
-    Dense ``G``: thin QR ``G' = Q R``.  Sparse ``G``: ``splu`` of the augmented matrix
-    ``[[I, G'], [G, 0]]`` (no normal equations, so no squared condition number).
-
-    * ``project(v) = v - G'(GG')^{-1} G v`` and ``multipliers(v) = (GG')^{-1} G v``
-      (``v - G' multipliers(v) = project(v)``), both from one solve;
-    * ``min_norm(e) = G^+ e``, the least-norm ``u`` with ``G u = e``.
+    ``split(v) = (P v, w)`` with ``w = (GG')^{-1} G v`` and ``P v = v - G'w``; ``min_norm(e) = G^+ e``,
+    the least-norm ``u`` with ``G u = e``.  Dense ``G``: thin QR ``G' = Q R``.  Sparse ``G``: ``splu``
+    of the augmented matrix ``[[I, G'], [G, 0]]`` (no normal equations, so no squared condition
+    number).
     """
 
     def __init__(self, G):
@@ -338,7 +336,6 @@ class NullSpaceProjector:
             self._Q, self._R = np.linalg.qr(np.asarray(G).T)
 
     def split(self, v):
-        """``(project(v), multipliers(v))``."""
         if self._lu is not None:
             sol = self._lu.solve(np.concatenate([v, np.zeros(self.m)]))
             return sol[:self.n], sol[self.n:]
@@ -358,10 +355,12 @@ def _projected_cg(system, z, r, target, max_steps, stats):
     warm start), then CG minimises ``dx'B dx / 2 + g'dx`` on that affine set; the multipliers are the
     least-squares ones, ``dlam = -(GG')^{-1} G (B dx + g)``, so the KKT residual is
     ``r = (P (B dx + g), G dx + c)`` with ``P`` the projection onto ``null(G)`` and its norm is
-    ``||P (B dx + g)||`` (the constraint part is round-off).  Stops when ``||r|| <= target``, after
-    ``max_steps`` CG steps (one product with ``B`` each, counted in ``stats``), or, returning
-    ``inf`` so that the caller shifts ``B``, at a direction ``p`` of ``null(G)`` with
-    ``p'B p <= eps ||p|| ||B p||``: the reduced Hessian is not positive definite.
+    ``||P (B dx + g)||`` (the constraint part is round-off).  Stops when ``||r|| <= target *
+    min(1, ||r_0|| / ||b||)`` (the relative reduction asked of ``b``, applied to the part CG solves,
+    so a large ``c`` does not leave the tangential step unsolved), after ``max_steps`` CG steps
+    (one product with ``B`` each, counted in ``stats``), or, returning ``inf`` so that the caller
+    shifts ``B``, at a direction ``p`` of ``null(G)`` with ``p'B p <= eps ||p|| ||B p||``: the
+    reduced Hessian is not positive definite.
 
     Unlike MINRES on ``K``, the iteration count does not depend on the scale of ``G`` (only on the
     spectrum of the reduced Hessian), and the curvature test doubles as the reduced-Hessian
