@@ -302,7 +302,7 @@ def test_operator_hessian_nonconvex_hs(number):
         return LinearOperator(H.shape, matvec=lambda v: H @ v, dtype=np.float64)
 
     res = minimize_sketched_newton(p.fun, p.x0, jac=p.jac, hess=hess, constraints=p.constraints,
-                                   lam0=p.lam0)
+                                   lam0=p.lam0, sketch="exact")
     assert res.success, res.message
     assert _kkt(p, res.x, res.lam) <= 1e-6
     assert abs(res.fun - p.f_star) <= 1e-5 * max(1.0, abs(p.f_star))
