@@ -202,10 +202,12 @@ def propagation(args):
               f"entries read / nnz (tree-SGS apply = {per_apply['tree-sgs']:.2f} products).")
         if n <= 5000:
             edges = np.sort(np.abs(sp.triu(Q, k=1).data))[::-1]
+            cover = 2 * edges[:n - len(forests)].sum() / Q.diagonal().sum()
             print("asymptotic block/point Gauss-Seidel gain lambda_min(B^-1 Q)/lambda_min(D^-1 Q): "
-                  f"forest partition {forest_gain(Q, forests):.2f}; {len(forests)} forests cover "
-                  f"at most {2 * edges[:n - len(forests)].sum() / Q.diagonal().sum():.0%} of the "
-                  "weighted degree (n - #forests edges)")
+                  f"forest partition {forest_gain(Q, forests):.2f}; {len(forests)} forests hold at "
+                  f"most n - {len(forests)} edges, {cover:.0%} of the weighted degree, so on smooth "
+                  f"errors any such partition gains about 1/(1 - {cover:.2f}) = {1 / (1 - cover):.2f} "
+                  "at most")
 
 
 # -- 3. Softmax -----------------------------------------------------------------------------------
