@@ -3,10 +3,13 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 import scipy.sparse.linalg as spl
+from scipy.sparse.csgraph import connected_components
 
 from numopt import poisson_matrix, solve_pcg
 from numopt.linalg._precond import make_preconditioner
 from numopt.linalg._system import prepare_system
+from numopt.optimize._bcd._forest import tree_sgs_cost
+from numopt.optimize._bcd._partitions import forest_runs
 from numopt.problems import knn_label_propagation, lattice_label_propagation
 
 
@@ -57,3 +60,63 @@ def test_tree_sgs_needs_matrix_entries():
     op = spl.aslinearoperator(A)
     with pytest.raises(TypeError, match="tree-sgs"):
         solve_pcg(op, np.ones(16), preconditioner="tree-sgs")
+
+
+def _is_forest(A, block):
+    sub = sp.csr_array(A[block][:, block])
+    sub.setdiag(0)
+    sub.eliminate_zeros()
+    ncomp = connected_components(sub, directed=False)[0]
+    return sub.nnz // 2 == block.size - ncomp  # a graph is a forest iff |E| = |V| - #components
+
+
+@pytest.mark.parametrize("name, A, b", list(_systems()), ids=lambda v: v if isinstance(v, str) else "")
+def test_forest_runs_are_maximal_forest_runs(name, A, b):
+    blocks = forest_runs(A)
+    nodes = np.concatenate(blocks)
+    assert np.array_equal(np.sort(nodes), np.arange(A.shape[0]))  # disjoint and covering
+    for k, blk in enumerate(blocks):
+        assert _is_forest(A, blk)
+        if k + 1 < len(blocks):  # maximal: the next node would close a cycle
+            assert not _is_forest(A, np.append(blk, blocks[k + 1][0]))
+    assert len(blocks) < A.shape[0] // 4  # runs, not single nodes
+
+
+@pytest.mark.parametrize("name, A, b", list(_systems()), ids=lambda v: v if isinstance(v, str) else "")
+def test_tree_sgs_equals_dense_block_gauss_seidel(name, A, b, jit):
+    """``M^{-1} = (D + U)^{-1} D (D + L)^{-1}`` with ``D`` the forest-run blocks, formed densely."""
+    A = sp.csr_array(A)
+    blocks = forest_runs(A)
+    label = np.empty(A.shape[0], np.int64)
+    for k, blk in enumerate(blocks):
+        label[blk] = k
+    dense = A.toarray()
+    same = label[:, None] == label[None, :]
+    D = np.where(same, dense, 0.0)
+    L = np.where(label[:, None] > label[None, :], dense, 0.0)
+    r = np.random.default_rng(3).standard_normal(A.shape[0])
+    expected = np.linalg.solve(D + L.T, D @ np.linalg.solve(D + L, r))
+    system = prepare_system(A, b, None, rtol=1e-8, atol=0.0)
+    z = make_preconditioner("tree-sgs", system, 1.0).apply(r)
+    # two triangular block solves with cond(A) <= 1e4: agreement to 1e-10 relative
+    np.testing.assert_allclose(z, expected, rtol=1e-10, atol=1e-10 * np.abs(expected).max())
+
+
+def test_tree_sgs_cost_counts_entries_read():
+    n = 50
+    path = sp.diags_array([-np.ones(n - 1), 3 * np.ones(n), -np.ones(n - 1)], offsets=[-1, 0, 1])
+    assert tree_sgs_cost(path) == 1.0  # one forest block: a single exact solve reads A once
+    A = poisson_matrix((10, 10))
+    blocks = forest_runs(A)
+    inside = np.array([A[blk][:, blk].nnz for blk in blocks])
+    off = A.nnz - inside.sum()
+    assert tree_sgs_cost(A) == pytest.approx((off + 2 * inside.sum() - inside[-1]) / A.nnz)
+    assert 1.0 < tree_sgs_cost(A) < 2.0
+
+
+def test_tree_sgs_rejects_an_indefinite_matrix():
+    n = 20  # a path with weak diagonal: the tree elimination meets a negative pivot
+    A = sp.csr_array(sp.diags_array([-np.ones(n - 1), 0.5 * np.ones(n), -np.ones(n - 1)],
+                                    offsets=[-1, 0, 1]))
+    with pytest.raises(ValueError, match="tree-sgs.*positive"):
+        solve_pcg(A, np.ones(n), preconditioner="tree-sgs")

@@ -357,6 +357,20 @@ def forest_factor(indptr, indices, data, nodes, mark, order, parent, coef, piv):
 
 
 @kernel
+def forest_factor_blocks(indptr, indices, data, members, seg, mark, order, parent, coef, piv):
+    """:func:`forest_factor` for every block ``members[seg[k]:seg[k+1]]``; the factors are stored
+    at the same positions.  Returns ``(code, node, block)``, block -1 when all are forests."""
+    for k in range(seg.shape[0] - 1):
+        s0 = seg[k]
+        s1 = seg[k + 1]
+        code, bad = forest_factor(indptr, indices, data, members[s0:s1], mark, order[s0:s1],
+                                  parent[s0:s1], coef[s0:s1], piv[s0:s1])
+        if code != 0:
+            return code, bad, k
+    return 0, -1, -1
+
+
+@kernel
 def forest_apply(parent, coef, piv, y):
     """Solve with a forest factor in place: ``y`` is indexed by BFS position (two passes, O(m))."""
     m = y.shape[0]
@@ -436,15 +450,17 @@ def greedy_forest(indptr, indices, data, candidates, mark, uf, stamp, out):
 
 
 @kernel
-def forest_partition_assign(indptr, indices, data, visit, forest_of, uf, stamp):
+def forest_partition_assign(indptr, indices, data, visit, forest_of, uf, stamp, runs):
     """Put each node (in ``visit`` order) into the lowest-numbered forest where it closes no cycle,
-    else open a new one.  ``forest_of``, ``uf``, ``stamp``: length n, all -1.  Returns #forests."""
+    else open a new one; with ``runs``, only the last opened forest is tried (forests are then runs
+    of consecutive nodes of ``visit``).  ``forest_of``, ``uf``, ``stamp``: length n, all -1.
+    Returns #forests."""
     nforests = 0
     counter = 0
     for t in range(visit.shape[0]):
         i = visit[t]
         chosen = nforests
-        for f in range(nforests):
+        for f in range(nforests - 1 if runs and nforests > 0 else 0, nforests):
             counter += 1
             ok = True
             for k in range(indptr[i], indptr[i + 1]):
@@ -495,34 +511,120 @@ def greedy_coloring(indptr, indices, data, color, counts, used):
 
 
 @kernel
-def block_sgs_apply(off_ptr, off_idx, off_val, members, seg, order, parent, coef, piv, r, z, tmp,
-                    y):
-    """``z = M^{-1} r`` for the symmetric block Gauss-Seidel ``M = (D + L) D^{-1} (D + U)`` whose
-    diagonal blocks are forests (factored).
+def split_off_blocks(indptr, indices, data, perm, block_at):
+    """CSR rows, by position ``p`` (node ``perm[p]``, block ``block_at[p]``), of the entries that
+    couple a block to earlier blocks (``lo``) and to later ones (``up``), with position columns.
 
-    ``off_*`` is the CSR of ``A`` without its diagonal blocks, ``members`` the blocks' sorted nodes
-    (block ``b`` is ``seg[b]:seg[b+1]``, like its factor).  A forward block sweep from ``z = 0``,
-    then a backward one; the last block of the forward sweep is not repeated (its right-hand side
-    is unchanged).  ``tmp`` (length n) and ``y`` (largest block) are work arrays.
+    Returns ``(lo_ptr, lo_idx, lo_val, up_ptr, up_idx, up_val)``.
+    """
+    n = perm.shape[0]
+    position = np.empty(n, np.int64)
+    for p in range(n):
+        position[perm[p]] = p
+    lo_ptr = np.zeros(n + 1, np.int64)
+    up_ptr = np.zeros(n + 1, np.int64)
+    for p in range(n):
+        i = perm[p]
+        for k in range(indptr[i], indptr[i + 1]):
+            c = block_at[position[indices[k]]]
+            if c < block_at[p]:
+                lo_ptr[p + 1] += 1
+            elif c > block_at[p]:
+                up_ptr[p + 1] += 1
+    for p in range(n):
+        lo_ptr[p + 1] += lo_ptr[p]
+        up_ptr[p + 1] += up_ptr[p]
+    lo_idx, up_idx = np.empty(lo_ptr[n], np.int64), np.empty(up_ptr[n], np.int64)
+    lo_val, up_val = np.empty(lo_ptr[n], data.dtype), np.empty(up_ptr[n], data.dtype)
+    for p in range(n):
+        i = perm[p]
+        a = lo_ptr[p]
+        u = up_ptr[p]
+        for k in range(indptr[i], indptr[i + 1]):
+            q = position[indices[k]]
+            if block_at[q] < block_at[p]:
+                lo_idx[a] = q
+                lo_val[a] = data[k]
+                a += 1
+            elif block_at[q] > block_at[p]:
+                up_idx[u] = q
+                up_val[u] = data[k]
+                u += 1
+    return lo_ptr, lo_idx, lo_val, up_ptr, up_idx, up_val
+
+
+@kernel
+def _eliminate(s0, s1, parent, mult, y):
+    """Leaves-first elimination ``y_parent -= mult_p y_p`` on positions ``s0:s1`` (children have
+    higher positions).  A parent at ``p - 1`` (paths) is updated in a register, off the memory
+    dependency chain."""
+    carry = 0.0
+    for p in range(s1 - 1, s0 - 1, -1):
+        v = y[p] + carry
+        y[p] = v
+        carry = 0.0
+        q = parent[p]
+        if q == p - 1:
+            carry = -mult[p] * v
+        elif q >= 0:
+            y[q] -= mult[p] * v
+
+
+@kernel
+def _substitute(s0, s1, parent, mult, inv_piv, y, perm, z, final):
+    """Back substitution ``y_p = y_p / piv_p - mult_p y_parent`` on positions ``s0:s1`` (roots
+    first; the previous value is kept in a register for paths); ``final``: also write ``z``."""
+    prev = 0.0
+    for p in range(s0, s1):
+        q = parent[p]
+        v = y[p] * inv_piv[p]
+        if q == p - 1:
+            v -= mult[p] * prev
+        elif q >= 0:
+            v -= mult[p] * y[q]
+        y[p] = v
+        prev = v
+        if final:
+            z[perm[p]] = v
+
+
+@kernel
+def tree_sgs_apply(lo_ptr, lo_idx, lo_val, up_ptr, up_idx, up_val, seg, perm, parent, mult,
+                   inv_piv, r, z, s, y):
+    """``z = M^{-1} r`` for the symmetric block Gauss-Seidel ``M = (D + L) D^{-1} (D + U)`` whose
+    diagonal blocks ``D`` are forests, reading the off-block entries once.
+
+    Everything is in *positions*: node ``perm[p]`` sits at ``p``, block ``b`` at ``seg[b]:seg[b+1]``
+    in BFS order (``parent[p] < p``, absolute positions; ``mult = Q[p, parent] / piv_p``); ``lo_*``
+    and ``up_*`` are the CSR rows (by position) of the entries coupling a block to earlier and later
+    blocks, with position columns.  Forward sweep: ``s_b = r_b - L_b y``, ``y_b = D_b^{-1} s_b``;
+    backward sweep (blocks ``nb-2 .. 0``; the last one's right-hand side is unchanged): ``y_b =
+    D_b^{-1} (s_b - U_b y)``, as the earlier blocks still hold their forward values.  The final
+    values go to ``z`` during back substitution.  ``s``, ``y``: work arrays of length n; nothing is
+    allocated.
     """
     nb = seg.shape[0] - 1
-    z[:] = 0.0
-    for step in range(2 * nb - 1):
-        b = step if step < nb else 2 * nb - 2 - step
+    for b in range(nb):
         s0 = seg[b]
         s1 = seg[b + 1]
-        for t in range(s0, s1):  # sorted rows: streaming access; z = 0 in the first block
-            i = members[t]
-            acc = r[i]
-            if step > 0:
-                for q in range(off_ptr[i], off_ptr[i + 1]):
-                    acc -= off_val[q] * z[off_idx[q]]
-            tmp[i] = acc
-        for pos in range(s0, s1):
-            y[pos - s0] = tmp[order[pos]]
-        forest_apply(parent[s0:s1], coef[s0:s1], piv[s0:s1], y[:s1 - s0])
-        for pos in range(s0, s1):
-            z[order[pos]] = y[pos - s0]
+        for p in range(s0, s1):
+            acc = r[perm[p]]
+            for q in range(lo_ptr[p], lo_ptr[p + 1]):
+                acc -= lo_val[q] * y[lo_idx[q]]
+            s[p] = acc
+            y[p] = acc
+        _eliminate(s0, s1, parent, mult, y)
+        _substitute(s0, s1, parent, mult, inv_piv, y, perm, z, b == nb - 1)
+    for b in range(nb - 2, -1, -1):
+        s0 = seg[b]
+        s1 = seg[b + 1]
+        for p in range(s0, s1):
+            acc = s[p]
+            for q in range(up_ptr[p], up_ptr[p + 1]):
+                acc -= up_val[q] * y[up_idx[q]]
+            y[p] = acc
+        _eliminate(s0, s1, parent, mult, y)
+        _substitute(s0, s1, parent, mult, inv_piv, y, perm, z, True)
 
 
 def warmup():
@@ -548,9 +650,12 @@ def warmup():
         mark, order, parent = np.full(3, -1, i64), np.empty(3, i64), np.empty(3, i64)
         coef, piv = np.empty(3, dtype=dtype), np.empty(3, dtype=dtype)
         forest_newton_step(indptr, indices, data, nodes, v, mark, order, parent, coef, piv, out)
+        forest_factor_blocks(indptr, indices, data, nodes, np.array([0, 1, 3], dtype=i64), mark,
+                             order, parent, coef, piv)
         seg = np.array([0, 3], dtype=i64)
-        block_sgs_apply(indptr, indices, data, nodes, seg, order, parent, coef, piv, v, out,
-                        v.copy(), v.copy())
+        split_off_blocks(indptr, indices, data, nodes, np.array([0, 0, 1], dtype=i64))
+        tree_sgs_apply(indptr, indices, data, indptr, indices, data, seg, nodes, parent, coef,
+                       piv, v, out, v.copy(), v.copy())
         for loss, k in ((LOSS_SQUARED, 1), (LOSS_LOGISTIC, 1), (LOSS_SOFTMAX, 3)):
             U, R, T = (np.ones((3, k), dtype=dtype) for _ in range(3))
             G = np.zeros((3, k), dtype=dtype)
@@ -560,5 +665,5 @@ def warmup():
     work = [np.full(3, -1, i64) for _ in range(3)]
     greedy_forest(indptr, indices, data, nodes, work[0], work[1], work[2], np.empty(3, i64))
     work = [np.full(3, -1, i64) for _ in range(3)]
-    forest_partition_assign(indptr, indices, data, nodes, work[0], work[1], work[2])
+    forest_partition_assign(indptr, indices, data, nodes, work[0], work[1], work[2], True)
     greedy_coloring(indptr, indices, data, np.full(3, -1, i64), np.zeros(3, i64), np.zeros(3, i64))

@@ -30,11 +30,12 @@ def solve_pcg(A, b, x0=None, *, preconditioner=None, omega=1.0, rtol=1e-8, atol=
         ``None`` (plain CG), ``'jacobi'``, ``'ssor'`` (the SSOR preconditioner of Khodak et al. with
         relaxation ``omega``: ``M = (D + omega L^T) D^{-1} (D + omega L) / (omega (2 - omega))``),
         ``'ic0'`` (zero fill-in incomplete Cholesky), ``'amg'`` (one V-cycle of PyAMG smoothed
-        aggregation), ``'cholmod'`` (exact sparse Cholesky from scikit-sparse), a LinearOperator or a
-        callable ``r -> M^{-1} r``.  An object with ``numopt_flexible = True`` (e.g. a deep-CG model)
+        aggregation), ``'cholmod'`` (exact sparse Cholesky from scikit-sparse), ``'tree-sgs'``
+        (symmetric block Gauss-Seidel over forest blocks, each solved exactly by message passing),
+        a LinearOperator or a callable ``r -> M^{-1} r``.  An object with ``numopt_flexible = True`` (e.g. a deep-CG model)
         is treated as a nonlinear preconditioner: flexible CG (Notay's FCG(1)) A-orthogonalises
         each new direction against the previous one, ``beta = -z_{k+1}^T A p_k / p_k^T A p_k``.
-        'ic0', 'amg' and 'cholmod' need NumPy/scipy.sparse inputs.
+        'ic0', 'amg', 'cholmod' and 'tree-sgs' need NumPy/scipy.sparse inputs.
     omega : float
         Relaxation parameter of ``preconditioner='ssor'``, in ``(0, 2)``.
     rtol, atol : float

@@ -50,17 +50,15 @@ def factor_forests(Q, blocks, dtype=np.float64):
     n = indptr.size - 1
     sizes = np.array([len(b) for b in blocks], dtype=np.int64)
     seg = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    members = np.concatenate([np.asarray(b, np.int64) for b in blocks])
     total = int(seg[-1])
     order, parent = np.empty(total, np.int64), np.empty(total, np.int64)
     coef, piv = np.empty(total, dtype), np.empty(total, dtype)
     mark = np.full(n, -1, np.int64)
-    factor = host_kernel(kernels.forest_factor)
-    for k, blk in enumerate(blocks):
-        s0, s1 = seg[k], seg[k + 1]
-        code, node = factor(indptr, indices, data, np.asarray(blk, np.int64), mark, order[s0:s1],
-                            parent[s0:s1], coef[s0:s1], piv[s0:s1])
-        if code:
-            raise_forest_error(code, node, where=f"block {k}")
+    code, node, k = host_kernel(kernels.forest_factor_blocks)(indptr, indices, data, members, seg,
+                                                              mark, order, parent, coef, piv)
+    if code:
+        raise_forest_error(code, node, where=f"block {k}")
     return ForestFactors(order, parent, coef, piv, seg)
 
 
@@ -104,33 +102,54 @@ def forest_solve(Q, rhs, nodes=None):
 def tree_sgs_preconditioner(indptr, indices, data, dtype):
     """``apply(r) = M^{-1} r`` for the forest-block symmetric Gauss-Seidel preconditioner.
 
-    The graph of the SPD matrix (CSR triples) is split by :func:`forest_partition` into forest
-    blocks ``B_1..B_m``; ``M = (D + L) D^{-1} (D + U)`` with ``D = diag(A[B_k, B_k])`` is applied as
-    a forward then a backward block Gauss-Seidel sweep from zero, each block solved exactly by
-    message passing (O(nnz) per application).  ``M`` is symmetric positive definite for SPD ``A``.
+    The graph of the SPD matrix ``A`` (CSR triples) is split into the forest blocks ``B_1..B_m`` of
+    :func:`~numopt.optimize._bcd._partitions.forest_runs` (runs of the reverse Cuthill-McKee order);
+    ``M = (D + L) D^{-1} (D + U)`` with ``D = diag(A[B_k, B_k])`` is applied as a forward then a
+    backward block Gauss-Seidel sweep from zero, each block solved exactly by message passing.
+    ``M`` is symmetric positive definite for SPD ``A``.
+
+    Set-up (O(nnz), plus the ordering) renumbers the nodes block by block in BFS order and splits
+    the off-block entries into the parts coupling to earlier (``L``) and later (``U``) blocks, so
+    that one application reads ``L`` and ``U`` once each and solves ``2m - 1`` forests
+    (:func:`tree_sgs_cost`); it allocates only the returned vector.
     """
     from ..._kernels import _bcd as kernels
-    from ._partitions import forest_partition
+    from ._partitions import rcm_forest_runs
 
     n = indptr.size - 1
-    A = sp.csr_array((np.asarray(data, dtype), indices, indptr), shape=(n, n))
-    blocks = forest_partition(A)  # sorted node lists
-    f = factor_forests(A, blocks, dtype)
-    block_of = np.empty(n, np.int64)
-    for k, blk in enumerate(blocks):
-        block_of[blk] = k
-    coo = A.tocoo()
-    keep = block_of[coo.row] != block_of[coo.col]
-    off = sp.csr_array((coo.data[keep], (coo.row[keep], coo.col[keep])), shape=(n, n))
-    off.sum_duplicates()
-    csr = (off.indptr.astype(np.int64), off.indices.astype(np.int64), off.data)
-    members = np.concatenate(blocks)
-    sweep = host_kernel(kernels.block_sgs_apply)
-    tmp, work = np.empty(n, dtype), np.empty(int(np.diff(f.seg).max()), dtype)
+    indptr, indices, data = _csr_triples(sp.csr_array((data, indices, indptr), shape=(n, n)), dtype)
+    visit, seg = rcm_forest_runs(indptr, indices, data)
+    perm, parent, coef, piv = (np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, dtype),
+                               np.empty(n, dtype))
+    code, node, _ = host_kernel(kernels.forest_factor_blocks)(
+        indptr, indices, data, visit, seg, np.full(n, -1, np.int64), perm, parent, coef, piv)
+    if code:
+        raise ValueError(f"preconditioner='tree-sgs' needs positive pivots: `A` is not symmetric "
+                         f"positive definite (node {node})")
+    block_at = np.repeat(np.arange(seg.size - 1), np.diff(seg))  # block of each position
+    parent = np.where(parent >= 0, parent + seg[block_at], -1)  # absolute positions
+    mult, inv_piv = coef / piv, 1.0 / piv
+    off = host_kernel(kernels.split_off_blocks)(indptr, indices, data, perm, block_at)
+    sweep = host_kernel(kernels.tree_sgs_apply)
+    s, y = np.empty(n, dtype), np.empty(n, dtype)
 
     def apply(r):
         z = np.empty_like(r)
-        sweep(*csr, members, f.seg, f.order, f.parent, f.coef, f.piv, r, z, tmp, work)
+        sweep(*off, seg, perm, parent, mult, inv_piv, r, z, s, y)
         return z
 
     return apply
+
+
+def tree_sgs_cost(A):
+    """Matrix entries read by one tree-SGS application, in units of ``nnz(A)`` (sparse products).
+
+    The off-block entries are read once; each of the ``2m - 1`` forest solves reads its block's
+    entries once (a diagonal pivot per node, one coefficient per tree edge used in both passes,
+    counted twice as in the symmetric storage of ``A``).
+    """
+    from ._partitions import forest_runs
+
+    A = sp.csr_array(A)
+    inside = [A[b][:, b].nnz for b in forest_runs(A)]
+    return (A.nnz - sum(inside) + 2 * sum(inside) - inside[-1]) / A.nnz

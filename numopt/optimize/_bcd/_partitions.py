@@ -7,8 +7,8 @@ from ..._lib._validate import check_choice, check_int
 
 sp = lazy_module("scipy.sparse")
 
-__all__ = ["fixed_partition", "forest_partition", "red_black_partition", "lattice_tree_partition",
-           "check_partition"]
+__all__ = ["fixed_partition", "forest_partition", "forest_runs", "red_black_partition",
+           "lattice_tree_partition", "check_partition"]
 
 
 def _graph_csr(Q, name="Q"):
@@ -48,8 +48,6 @@ def forest_partition(Q, order="lipschitz"):
     -------
     list of int64 arrays
     """
-    from ..._kernels import _bcd as kernels
-
     check_choice(order, ("lipschitz", "index"), name="order")
     indptr, indices, data = _graph_csr(Q)
     n = indptr.size - 1
@@ -58,11 +56,48 @@ def forest_partition(Q, order="lipschitz"):
     else:
         diag = sp.csr_array((data, indices, indptr), shape=(n, n)).diagonal()
         visit = np.argsort(-diag, kind="stable").astype(np.int64)
+    return _groups(*_assign(indptr, indices, data, visit, runs=False))
+
+
+def forest_runs(Q):
+    """Forest blocks for sweeps: maximal runs of consecutive nodes of the reverse Cuthill-McKee
+    order that induce forests (union-find), in that order.
+
+    Consecutive blocks are neighbours in the graph, so a block Gauss-Seidel sweep over them carries
+    information across the whole graph, like a natural-order sweep; the order depends on the graph
+    only, not on how its nodes are numbered (up to ties).
+
+    Returns
+    -------
+    list of int64 arrays, in sweep order
+    """
+    visit, seg = rcm_forest_runs(*_graph_csr(Q))
+    return [visit[seg[k]:seg[k + 1]] for k in range(seg.size - 1)]
+
+
+def rcm_forest_runs(indptr, indices, data):
+    """``(visit, seg)``: the reverse Cuthill-McKee order and the bounds of its forest runs (block
+    ``k`` is ``visit[seg[k]:seg[k + 1]]``); CSR triples with int64 indices."""
+    from scipy.sparse.csgraph import reverse_cuthill_mckee
+
+    n = indptr.size - 1
+    pattern = sp.csr_array((np.ones(indices.size), indices, indptr), shape=(n, n))
+    visit = reverse_cuthill_mckee(pattern, symmetric_mode=True).astype(np.int64)
+    forest_of = _assign(indptr, indices, data, visit, runs=True)[0][visit]
+    seg = np.concatenate([[0], np.flatnonzero(np.diff(forest_of)) + 1, [n]]).astype(np.int64)
+    return visit, seg
+
+
+def _assign(indptr, indices, data, visit, runs):
+    """``(forest_of, count)`` from the greedy forest assignment kernel."""
+    from ..._kernels import _bcd as kernels
+
+    n = indptr.size - 1
     forest_of = np.full(n, -1, np.int64)
     uf, stamp = np.full(n, -1, np.int64), np.full(n, -1, np.int64)
     count = host_kernel(kernels.forest_partition_assign)(indptr, indices, data, visit, forest_of, uf,
-                                                         stamp)
-    return _groups(forest_of, count)
+                                                         stamp, runs)
+    return forest_of, count
 
 
 def red_black_partition(Q):
