@@ -7,15 +7,15 @@ import warnings
 import numpy as np
 
 from ..._lib._array_api import array_namespace, is_numpy, to_numpy
-from ..._lib._callback import call_callback
 from ..._lib._capabilities import capabilities
 from ..._lib._jit import use_jit
-from ..._lib._result import OptimizeResult, Status
+from ..._lib._result import Status
 from ..._lib._rng import as_generator
 from ..._lib._validate import NumoptWarning, check_choice, check_int, check_scalar, check_tol
 from ._blocks import SELECTIONS, FixedBlocks, TreeBlocks, VariableBlocks
-from ._outcome import DIVERGENCE, finish_result
+from ._outcome import finish_result, iteration_status
 from ._partitions import check_partition, fixed_partition, forest_partition
+from ._prox import prox_residual
 from ._updates import UPDATES, make_update
 from ._vectorised import VECTORISED_SELECTIONS, VECTORISED_UPDATES, minimize_vectorised
 
@@ -178,8 +178,8 @@ def _check_namespace(x0, problem):
         return
     xp, device = array_namespace(x0)
     if xp.__name__ != problem.xp.__name__ or device != problem.device:
-        raise TypeError(f"`x0` must be an array of the problem's namespace {problem.xp.__name__} on "
-                        f"{problem.device}; got {xp.__name__} on {device}")
+        raise TypeError(f"`x0` must be an array of the problem's namespace "
+                        f"{problem.xp.__name__} on {problem.device}; got {xp.__name__} on {device}")
 
 
 def _check_vectorised(problem, blocks, selection, update, constrained):
@@ -213,14 +213,10 @@ def _residual(ctx):
     """``rho(x) = max_i L_i |x_i - T_i(x)|``."""
     x, g = ctx.state.x, ctx.state.grad
     if ctx.jit:
-        from ..._kernels._bcd import prox_residual
+        from ..._kernels import _bcd as kernels
 
-        return float(prox_residual(x, g, ctx.lip, ctx.l1, ctx.lo, ctx.hi))
-    pos = ctx.lip > 0
-    L = np.where(pos, ctx.lip, 1.0)
-    v = x - g / L
-    T = np.clip(np.sign(v) * np.maximum(np.abs(v) - ctx.l1 / L, 0.0), ctx.lo, ctx.hi)
-    return float(np.max(np.where(pos, ctx.lip * np.abs(x - T), 0.0)))
+        return float(kernels.prox_residual(x, g, ctx.lip, ctx.l1, ctx.lo, ctx.hi))
+    return prox_residual(x, g, ctx.lip, ctx.l1, ctx.lo, ctx.hi, np)
 
 
 def _active(x, ctx, idx=slice(None)):
@@ -413,20 +409,12 @@ def _iterate(ctx, chooser, step, tol, maxiter, callback, return_history):
             if np.any(now != active[idx]):
                 active[idx] = now
                 identified_at = nit
-        rho = ctx.rho = _residual(ctx)
-        if rho <= threshold:  # confirm on a freshly computed gradient
-            state.refresh()
-            rho = ctx.rho = _residual(ctx)
-            if rho <= threshold:
-                status = Status.SUCCESS
-                break
-        if float(np.max(np.abs(state.x))) > DIVERGENCE:
-            status = Status.BREAKDOWN
-            message = (f"Breakdown: ||x||_inf > {DIVERGENCE:g}: the objective has no finite "
-                       "minimizer (e.g. separable data without l2).")
-            break
-        if call_callback(callback, OptimizeResult(x=state.x, nit=nit, fun=F, residual=rho)):
-            status = Status.CALLBACK
+        done, message, rho = iteration_status(
+            lambda: _residual(ctx), state.refresh, threshold,
+            lambda: float(np.max(np.abs(state.x))), callback, state.x, nit, F)
+        ctx.rho = rho
+        if done is not None:
+            status = done
             break
     return _finish(ctx, status, message, nit, ncoord, rho, history, identified_at, maxiter,
                    return_history)

@@ -11,12 +11,12 @@ import math
 
 import numpy as np
 
-from ..._lib._callback import call_callback
-from ..._lib._result import OptimizeResult, Status
+from ..._lib._result import Status
 from ..._lib._array_api import to_numpy
-from ._blocks import EIGH_MAX, POWER_ITERS
-from ._outcome import DIVERGENCE, finish_result
+from ._blocks import EIGH_MAX, POWER_ITERS, VariableBlocks
+from ._outcome import finish_result, iteration_status
 from ._partitions import check_partition, fixed_partition
+from ._prox import gsq_scores, prox_residual, prox_target
 from ._updates import ARMIJO_C1, ARMIJO_TRIALS, ROUNDING
 
 __all__ = ["VECTORISED_SELECTIONS", "VECTORISED_UPDATES", "minimize_vectorised"]
@@ -24,29 +24,6 @@ __all__ = ["VECTORISED_SELECTIONS", "VECTORISED_UPDATES", "minimize_vectorised"]
 VECTORISED_SELECTIONS = ("cyclic", "random", "gs", "gsl")
 VECTORISED_UPDATES = ("lipschitz", "newton")
 PINV_RCOND = 1e-12   # eigenvalues below this fraction of the largest are dropped (singular H_b)
-
-
-def prox_target(x, g, L, l1, lo, hi, xp):
-    """``T(x) = clip(soft(x - g/L, l1/L), lo, hi)`` elementwise (``L > 0``)."""
-    v = x - g / L
-    return xp.clip(xp.sign(v) * xp.maximum(xp.abs(v) - l1 / L, 0.0), lo, hi)
-
-
-def gsq_scores(x, g, curv, l1, lo, hi, xp):
-    """Decrease of the proximal 1-D model with curvature ``curv`` (0 where ``curv <= 0``)."""
-    pos = curv > 0
-    safe = xp.where(pos, curv, 1.0)
-    d = prox_target(x, g, safe, l1, lo, hi, xp) - x
-    s = -(g * d + 0.5 * safe * d * d + l1 * (xp.abs(x + d) - xp.abs(x)))
-    return xp.where(pos, s, 0.0)
-
-
-def prox_residual(x, g, lip, l1, lo, hi, xp):
-    """``rho(x) = max_i L_i |x_i - T_i(x)|`` over ``L_i > 0``."""
-    pos = lip > 0
-    safe = xp.where(pos, lip, 1.0)
-    r = xp.where(pos, lip * xp.abs(x - prox_target(x, g, safe, l1, lo, hi, xp)), 0.0)
-    return float(xp.max(r))
 
 
 class _DeviceState:
@@ -149,11 +126,12 @@ def _lambda_max(H, xp):
 class _Chooser:
     """Fixed/user partitions or variable blocks, with cyclic/random/gs/gsl selection."""
 
-    def __init__(self, blocks, tau, selection, state, lip, rng):
+    def __init__(self, blocks, tau, selection, state, lip):
         pr, xp = state.pr, state.xp
-        self.selection, self.tau, self.rng = selection, tau, rng
+        self.selection, self.tau = selection, tau
         self.partition = None
-        self._perm = np.empty(0, np.int64)
+        self.drawer = VariableBlocks(tau, None, selection) if selection in ("cyclic", "random") \
+            else None
         self._lipschitz = {}
         if blocks == "variable":
             bar = pr.lipschitz_bar if selection == "gsl" else np.ones(pr.n)
@@ -194,13 +172,8 @@ class _Chooser:
                 S = xp.reshape(xp.take(s, xp.reshape(self.members, (-1,))), self.members.shape)
                 k = int(xp.argmax(xp.sum(S, axis=1)))
             return self.partition[k], k
-        if self.selection == "cyclic":
-            if self._perm.size == 0:
-                self._perm = self.rng.permutation(n).astype(np.int64)
-            idx, self._perm = self._perm[:self.tau], self._perm[self.tau:]
-            return np.sort(idx), None
-        if self.selection == "random":
-            return np.sort(self.rng.choice(n, self.tau, replace=False)).astype(np.int64), None
+        if self.selection in ("cyclic", "random"):
+            return self.drawer.draw(ctx.rng, n), None
         top = xp.argsort(-ctx.scores(self.curv), stable=True)[:self.tau]
         return np.sort(to_numpy(top).astype(np.int64)), None  # |b| integers to the host
 
@@ -293,7 +266,7 @@ def minimize_vectorised(problem, x0, *, blocks, block_size, selection, update, l
     x = xp.asarray(x0, dtype=pr.dtype, device=pr.device)
     state = _DeviceState(pr, x)
     ctx = _DeviceContext(state, lip, l1, lo, hi, rng)
-    chooser = _Chooser(blocks, block_size, selection, state, lip, rng)
+    chooser = _Chooser(blocks, block_size, selection, state, lip)
     F = state.fun() + l1 * ctx.l1norm()
     ctx.nfev += 1
     history = [F]
@@ -324,20 +297,11 @@ def minimize_vectorised(problem, x0, *, blocks, block_size, selection, update, l
             now = ctx.active()
             if np.any(now != active):
                 active, identified_at = now, nit
-        rho = ctx.residual()
-        if rho <= threshold:  # confirm on a freshly computed A X
-            state.refresh()
-            rho = ctx.residual()
-            if rho <= threshold:
-                status = Status.SUCCESS
-                break
-        if float(xp.max(xp.abs(state.x))) > DIVERGENCE:
-            status = Status.BREAKDOWN
-            message = (f"Breakdown: ||x||_inf > {DIVERGENCE:g}: the objective has no finite "
-                       "minimizer (e.g. separable data without l2).")
-            break
-        if call_callback(callback, OptimizeResult(x=state.x, nit=nit, fun=F, residual=rho)):
-            status = Status.CALLBACK
+        done, message, rho = iteration_status(
+            ctx.residual, state.refresh, threshold,
+            lambda: float(xp.max(xp.abs(state.x))), callback, state.x, nit, F)
+        if done is not None:
+            status = done
             break
     state.refresh()  # exact objective from scratch, free of incremental drift
     ctx.nfev += 1
