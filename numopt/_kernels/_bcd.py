@@ -221,6 +221,41 @@ def gram_block(cptr, cidx, cval, cols, work, H):
 
 
 @kernel
+def softmax_hess_block(cptr, cidx, cval, feats, gstart, gpos, cls, P, work, H):
+    """Softmax Hessian block ``H[t, u] += sum_i A[i, j_t] A[i, j_u] P[i, c_t] (delta(c_t, c_u) -
+    P[i, c_u])`` from CSC triples.  The block's variables are grouped by feature: feature
+    ``feats[a]`` owns positions ``gpos[gstart[a]:gstart[a + 1]]``; ``cls`` holds each position's
+    class.  Work: the rows two features share, times their classes.  ``work`` (length m) must be
+    zero (restored)."""
+    s = feats.shape[0]
+    for a in range(s):
+        fa = feats[a]
+        for q in range(cptr[fa], cptr[fa + 1]):
+            work[cidx[q]] = cval[q]
+        for b in range(a, s):
+            fb = feats[b]
+            for q in range(cptr[fb], cptr[fb + 1]):
+                i = cidx[q]
+                w = work[i] * cval[q]
+                if w == 0.0:
+                    continue
+                for ta in range(gstart[a], gstart[a + 1]):
+                    t = gpos[ta]
+                    ct = cls[t]
+                    wp = w * P[i, ct]
+                    for ub in range(gstart[b], gstart[b + 1]):
+                        u = gpos[ub]
+                        v = -wp * P[i, cls[u]]
+                        if cls[u] == ct:
+                            v += wp
+                        H[t, u] += v
+                        if b != a:
+                            H[u, t] += v
+        for q in range(cptr[fa], cptr[fa + 1]):
+            work[cidx[q]] = 0.0
+
+
+@kernel
 def _row_derivative(loss, u, target, out):
     """``phi'(u)`` of one data row: squared ``u - b``, logistic ``-y / (1 + e^{y u})``, softmax."""
     k = u.shape[0]
@@ -543,6 +578,8 @@ def warmup():
         box_l1_qp(H, v, v, 0.0, lo, hi, v.copy(), 1e-13, 10)
         sym_scatter_update(indptr, indices, data, idx, v[:1], out)
         gram_block(indptr, indices, data, nodes, np.zeros(3, dtype=dtype), np.empty((3, 3)))
+        softmax_hess_block(indptr, indices, data, nodes, np.arange(4, dtype=i64), nodes, nodes,
+                           np.ones((3, 3)), np.zeros(3, dtype=dtype), np.zeros((3, 3)))
         ls_block_cd(indptr, indices, data, nodes, v, v, v, 0.0, lo, hi, v.copy(),
                     np.zeros(3, dtype=dtype), 1e-13, 10)
         mark, order, parent = np.full(3, -1, i64), np.empty(3, i64), np.empty(3, i64)
