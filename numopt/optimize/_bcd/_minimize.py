@@ -243,9 +243,13 @@ def minimize_bcd(problem, x0=None, *, blocks="variable", block_size=5, selection
     problem : BlockProblem
         ``numopt.problems.LeastSquares(A, b)``, ``Logistic(A, y, l2)``, ``Softmax(A, Y, l2)``,
         ``Quadratic(Q, c)`` or any object with the :class:`~numopt.problems.BlockProblem` protocol.
+        Data problems built from dense arrays of another array-API namespace (CuPy on a GPU,
+        array-api-strict) run the vectorised path on that device: ``blocks`` 'fixed'/'variable'/
+        list, ``selection`` 'cyclic'/'random'/'gs'/'gsl', ``update`` 'lipschitz' (proximal with
+        ``l1``/bounds) or 'newton' (without); ``x`` keeps the namespace, device and dtype.
     x0 : (n,) array, optional
         Start (default zeros, projected onto ``bounds``; a start outside them is projected with a
-        ``NumoptWarning``).
+        ``NumoptWarning``), in the namespace and on the device of the problem's data.
     blocks : {'variable', 'fixed', 'tree'} or list of int arrays
         ``'fixed'``: coordinates sorted by ``L_i`` in consecutive chunks of ``block_size``;
         ``'variable'``: any ``block_size`` coordinates each iteration; ``'tree'``: forest blocks in
@@ -298,7 +302,10 @@ def minimize_bcd(problem, x0=None, *, blocks="variable", block_size=5, selection
     ValueError
         Bad sizes or names (the valid ones are listed), a rule needing ``hess_bound_block`` on a
         problem without it, message passing on a block with a cycle or a non-positive pivot,
-        ``l1 < 0``, ``lo > hi``, NaN/Inf in ``x0``.
+        ``l1 < 0``, ``lo > hi``, NaN/Inf in ``x0``; on non-NumPy data, a rule outside the
+        vectorised path.
+    TypeError
+        ``x0`` in another namespace or on another device than the problem's data.
 
     See Also
     --------
@@ -310,7 +317,9 @@ def minimize_bcd(problem, x0=None, *, blocks="variable", block_size=5, selection
 
     .. math:: \rho(x_k) = \max_i L_i |x_i - T_i(x_k)| \le \mathrm{tol}\,\max(1, \rho(x_0)),
 
-    i.e. ``||g||_inf`` without ``l1``/bounds.  Coordinates with ``L_i = 0`` (zero columns) are
+    i.e. ``||g||_inf`` without ``l1``/bounds.  The vectorised path (non-NumPy data) recomputes
+    ``G = A' phi'(A X)`` each iteration (dense products, no numba) and copies only the chosen
+    block's indices to the host.  Coordinates with ``L_i = 0`` (zero columns) are
     skipped with a warning.  Unregularised logistic/softmax losses on separable data have no
     finite minimizer: the run then ends with ``status`` 3 and a ``NumoptWarning``.
 
