@@ -169,3 +169,19 @@ def test_bad_data_on_the_device_raise(data):
         LeastSquares(xps.asarray(A, device=dev), xps.asarray(b[:-1], device=dev))
     with pytest.raises(ValueError, match="labels in"):
         Logistic(xps.asarray(A, device=dev), xps.asarray(np.arange(40.0), device=dev))
+
+
+def test_zero_column_is_skipped(xp, data):
+    A, b = data
+    A = A.copy()
+    A[:, 5] = 0.0
+    with pytest.warns(NumoptWarning, match="L_i = 0"):
+        res = minimize_bcd(LeastSquares(*_on(xp, A, b)), blocks="fixed", block_size=1,
+                           selection="cyclic", update="newton", tol=1e-10, maxiter=20_000)
+    assert res.success, res.message
+    x = to_numpy(res.x)
+    assert x[5] == 0.0
+    keep = np.arange(12) != 5
+    # the other coordinates solve the reduced least-squares problem (tolerance as above)
+    np.testing.assert_allclose(x[keep], np.linalg.lstsq(A[:, keep], b, rcond=None)[0], rtol=1e-7,
+                               atol=1e-7)

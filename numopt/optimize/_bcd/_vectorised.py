@@ -45,10 +45,9 @@ class _DeviceState:
         self.grad = xp.reshape(G, (-1,)) + pr.l2 * self.x if pr.l2 else xp.reshape(G, (-1,))
         self.ngrad += 1
 
-    def fun(self, U=None, x=None):
+    def fun(self):
         pr, xp = self.pr, self.xp
-        x = self.x if x is None else x
-        return pr._loss(self.U if U is None else U) + 0.5 * pr.l2 * float(xp.sum(x * x))
+        return pr._loss(self.U) + 0.5 * pr.l2 * float(xp.sum(self.x * self.x))
 
     def columns(self, idx):
         """``A[:, j]`` of the block's variables ``j * k + c`` (dense, m x |b|)."""
@@ -201,8 +200,8 @@ class _DeviceContext:
         st = self.state
         return prox_residual(st.x, st.grad, self.lip, self.l1, self.lo, self.hi, self.xp)
 
-    def l1norm(self, x=None):
-        return float(self.xp.sum(self.xp.abs(self.state.x if x is None else x)))
+    def l1norm(self):
+        return float(self.xp.sum(self.xp.abs(self.state.x)))
 
     def active(self):
         """The zero (``l1 > 0``) / at-a-bound pattern of ``x`` (on the host)."""
@@ -220,6 +219,8 @@ def _update(ctx, chooser, update, idx, bid):
     Newton steps exactly (least squares) or by Armijo on the true Hessian, else the bound step."""
     xp, st, pr = ctx.xp, ctx.state, ctx.state.pr
     cols = st.columns(idx)
+    if idx.size == 0:  # a block of zero columns only
+        return xp.zeros(0, dtype=ctx.dtype, device=ctx.device), xp.zeros_like(st.U)
     gb = _take(st.grad, idx, ctx)
     if update == "newton":
         if not pr.quadratic:
