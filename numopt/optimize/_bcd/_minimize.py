@@ -432,7 +432,8 @@ def _iterate(ctx, chooser, step, tol, maxiter, callback, return_history):
 def _finish(ctx, status, message, nit, ncoord, rho, history, identified_at, maxiter,
             return_history):
     state = ctx.state
-    state.refresh()  # exact objective from scratch, free of incremental drift
+    if status != Status.SUCCESS:  # success was confirmed on a fresh state already
+        state.refresh()  # exact objective from scratch, free of incremental drift
     F = state.fun() + ctx.l1 * float(np.abs(state.x).sum())
     ctx.nfev += 1
     extra = {}

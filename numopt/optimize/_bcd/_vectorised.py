@@ -304,7 +304,8 @@ def minimize_vectorised(problem, x0, *, blocks, block_size, selection, update, l
         if done is not None:
             status = done
             break
-    state.refresh()  # exact objective from scratch, free of incremental drift
+    if status != Status.SUCCESS:  # success was confirmed on a fresh state already
+        state.refresh()  # exact objective from scratch, free of incremental drift
     ctx.nfev += 1
     counts = {"nfev": ctx.nfev, "njev": state.ngrad, "nhev": ctx.nhev, "ncoord": ncoord}
     extra = {"n_active": int(np.sum(ctx.active())), "identified_at": identified_at} \
