@@ -163,8 +163,8 @@ class Softmax:
                 raise StopIteration
 
         k = self.Y.shape[1]
-        return numopt.minimize_bcd(self.problem, blocks="fixed", block_size=5 * k,
-                                   selection="gsl", update="newton", tol=1e-12,
+        return numopt.minimize_bcd(self.problem, blocks="variable", block_size=5 * k,
+                                   selection="gsd", update="newton", tol=1e-12,
                                    maxiter=40 * self.problem.n // (5 * k), callback=stop)
 
     def time_numopt(self):

@@ -491,16 +491,18 @@ class Softmax(_LinearModel):
 
     def _hess_block_at(self, U, idx):
         j, c = np.divmod(np.asarray(idx), self.k)
-        if use_jit(np):  # the rows each pair of the block's features shares, class pairs within
+        if use_jit(np):  # row by row: the block's features in each row, their class pairs
             from .._kernels._bcd import softmax_hess_block
 
             feats, group = np.unique(j, return_inverse=True)
             gpos = np.argsort(group, kind="stable")
             gstart = np.searchsorted(group[gpos], np.arange(feats.size + 1))
             H = np.zeros((j.size, j.size))
-            softmax_hess_block(self._csc.indptr, self._csc.indices, self._csc.data, feats, gstart,
-                               gpos, c, np.ascontiguousarray(self._probabilities(U), np.float64),
-                               np.zeros(self.m, dtype=self.dtype), H)
+            rows = self._csr
+            softmax_hess_block(rows.indptr, rows.indices, rows.data, feats, gstart, gpos, c,
+                               np.ascontiguousarray(self._probabilities(U), np.float64),
+                               np.full(self.p, -1, np.int64), np.empty(feats.size, np.int64),
+                               np.empty(feats.size, dtype=self.dtype), H)
             H[np.diag_indices_from(H)] += self.l2
             return H
         P = self._probabilities(U)[:, c]
