@@ -3,16 +3,17 @@ array-api-strict): dense ``A``, no numba, every array op in ``xp`` on the proble
 
 Rules: fixed (sorted) / variable / user blocks; ``cyclic``, ``random``, ``gs``, ``gsl`` selection;
 ``lipschitz`` (proximal with ``l1``/bounds) and ``newton`` (unconstrained) updates.  Each iteration
-recomputes ``G = A' phi'(A X)`` (two dense products); block indices are chosen on the device and
-copied to the host (``|b|`` integers), the step is scattered back through a gather
-(``take(concat(d, 0), pos)``), which the array API allows where index assignment is missing.
+recomputes ``G = A' phi'(A X)`` (dense products); block indices are chosen on the device and
+copied to the host (``|b|`` integers); the step is scattered back through a gather
+(``take(concat(d, 0), pos)`` with ``pos`` built on the host), as the array API has no index
+assignment.
 """
 import math
 
 import numpy as np
 
-from ..._lib._result import Status
 from ..._lib._array_api import to_numpy
+from ..._lib._result import Status
 from ._blocks import EIGH_MAX, POWER_ITERS, VariableBlocks
 from ._outcome import finish_result, iteration_status
 from ._partitions import check_partition, fixed_partition
