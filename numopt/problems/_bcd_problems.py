@@ -299,7 +299,7 @@ class LeastSquares(_LinearModel):
 
     Parameters
     ----------
-    A : (m, p) array or scipy.sparse matrix
+    A : (m, p) array, scipy.sparse matrix or dense CuPy / array-API array (kept on its device)
     b : (m,) array
 
     Notes
@@ -368,7 +368,7 @@ class Logistic(_LinearModel):
 
     Parameters
     ----------
-    A : (m, p) array or scipy.sparse matrix
+    A : (m, p) array, scipy.sparse matrix or dense CuPy / array-API array (kept on its device)
     y : (m,) array of labels in {-1, +1} (or {0, 1}, mapped to {-1, +1})
     l2 : float
         Ridge weight (>= 0).  With ``l2 = 0`` and linearly separable data there is no finite
@@ -432,7 +432,7 @@ class Softmax(_LinearModel):
 
     Parameters
     ----------
-    A : (m, p) array or scipy.sparse matrix
+    A : (m, p) array, scipy.sparse matrix or dense CuPy / array-API array (kept on its device)
     Y : (m, k) one-hot labels, ``k >= 2``
     l2 : float
         Ridge weight (>= 0).
