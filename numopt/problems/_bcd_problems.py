@@ -73,18 +73,37 @@ def _as_host_matrix(A, name, dtype):
     return _int64_copy(A.astype(dtype, copy=False), "csc")
 
 
+def _dense_csc(F):
+    """CSC (int64 indices) of a Fortran-ordered dense array; without zeros its ``data`` is a view
+    of ``F`` and no per-entry index search is made (scipy's route through COO costs several times
+    more)."""
+    m, p = F.shape
+    if np.count_nonzero(F) < F.size:
+        return _int64_copy(sp.csc_array(F), "csc")
+    indptr = np.arange(0, m * p + 1, m, dtype=np.int64)
+    indices = np.tile(np.arange(m, dtype=np.int64), p)
+    return sp.csc_array((F.ravel(order="F"), indices, indptr), shape=F.shape)
+
+
 def _data_matrix(A, name, *targets):
-    """``(A, xp, device, dtype)``: a CSC copy for NumPy/scipy inputs, else ``A`` as a dense array of
-    its own namespace and device (no sparse formats off the CPU)."""
+    """``(A, products, xp, device, dtype)``: ``A`` a CSC copy for NumPy/scipy inputs, else ``A`` as
+    a dense array of its own namespace and device (no sparse formats off the CPU); ``products``
+    the matrix for full products ``A X``, ``A'R`` (for dense NumPy input a Fortran copy: BLAS)."""
     xp, device = array_namespace(A, *targets)
     dtype = result_dtype(A, *targets, xp=xp)
     if is_numpy(xp):
-        return _as_host_matrix(A, name, dtype), xp, device, dtype
+        if isinstance(A, np.ndarray):
+            check_matrix(A, name=name, square=False)
+            dense = np.array(A, dtype=dtype, order="F")  # the problem's own copy
+            return _dense_csc(dense), dense, xp, device, dtype
+        csc = _as_host_matrix(A, name, dtype)
+        return csc, csc, xp, device, dtype
     check_matrix(A, name=name, square=False)
     if not hasattr(A, "__array_namespace__"):
         raise TypeError(f"`{name}` must be a dense array on {xp.__name__}; got "
                         f"{type(A).__name__} (sparse formats run on the CPU only)")
-    return xp.astype(A, dtype), xp, device, dtype
+    A = xp.astype(A, dtype)
+    return A, A, xp, device, dtype
 
 
 def _host_vector(v, name, dtype):
@@ -99,17 +118,18 @@ class _LinearModel:
     """``f(X) = sum_i phi(a_i' X) + l2/2 ||X||^2`` with ``X`` of shape (p, k) flattened row-major
     (variable ``j * k + c``).  Subclasses fix the loss ``phi`` and the curvature bound.
 
-    ``_A`` is the design in the computing namespace ``xp`` (``_csc``, a CSC scipy array, on NumPy);
+    ``_A`` is the design for full products in the computing namespace ``xp`` (on NumPy: a dense
+    copy of dense input, else ``_csc``, the CSC copy the kernels read);
     ``lipschitz`` and ``lipschitz_bar`` are NumPy arrays in every case.
     """
 
     loss = None          # kernel loss code
     quadratic = False    # the Hessian bound is the Hessian (exact block minimization)
 
-    def __init__(self, A, T, l2, dtype, xp=np, device="cpu"):
+    def __init__(self, A, products, T, l2, dtype, xp=np, device="cpu"):
         self.xp, self.device, self.dtype = xp, device, dtype
         self.host_dtype = np.dtype(np.float32 if dtype == xp.float32 else np.float64)
-        self._A = A
+        self._A = products
         self.m, self.p = A.shape
         self.k = T.shape[1]
         self.n = self.p * self.k
@@ -128,7 +148,7 @@ class _LinearModel:
         col_sq = np.zeros(self.p)
         filled = np.diff(indptr) > 0  # reduceat over the non-empty columns' segments
         if filled.any():
-            col_sq[filled] = np.add.reduceat(self._csc.data.astype(np.float64) ** 2,
+            col_sq[filled] = np.add.reduceat(self._csc.data.astype(np.float64, copy=False) ** 2,
                                              indptr[:-1][filled])
         self.lipschitz = np.repeat(self._coord_scale() * col_sq + self.l2, self.k).astype(dtype)
 
@@ -233,9 +253,9 @@ class _LinearModelState:
         """Recompute ``U``, ``R`` and ``G`` from ``x`` (one full gradient)."""
         pr = self.problem
         X = self.x.reshape(pr.p, pr.k)
-        self.U = np.ascontiguousarray(pr._csc @ X, dtype=pr.dtype)
+        self.U = np.ascontiguousarray(pr._A @ X, dtype=pr.dtype)
         self.R = np.ascontiguousarray(pr._derivative(self.U), dtype=pr.dtype)
-        self.G = np.ascontiguousarray(pr._csc.T @ self.R, dtype=pr.dtype)
+        self.G = np.ascontiguousarray(pr._A.T @ self.R, dtype=pr.dtype)
         self.ngrad += 1
 
     @property
@@ -264,11 +284,11 @@ class _LinearModelState:
                                       d.astype(pr.dtype, copy=False), self.U, self.R, self.G,
                                       pr.T, pr.loss, *self._work, limit if few else -1)
             if not few or touched > limit:
-                self.G = np.ascontiguousarray(pr._csc.T @ self.R, dtype=pr.dtype)
+                self.G = np.ascontiguousarray(pr._A.T @ self.R, dtype=pr.dtype)
         else:
             self.U += self.direction(idx, d)
             self.R = pr._derivative(self.U).astype(pr.dtype, copy=False)
-            self.G = np.asarray(pr._csc.T @ self.R, dtype=pr.dtype)
+            self.G = np.asarray(pr._A.T @ self.R, dtype=pr.dtype)
 
     def direction(self, idx, d):
         """``A dX`` for the block step ``dX`` (shape (m, k))."""
@@ -313,13 +333,13 @@ class LeastSquares(_LinearModel):
     quadratic = True
 
     def __init__(self, A, b):
-        mats, xp, device, dtype = _data_matrix(A, "A", b)
+        mats, products, xp, device, dtype = _data_matrix(A, "A", b)
         m = mats.shape[0]
         if shape_of(b) != (m,):
             raise ValueError(f"`b` must have shape ({m},) to match `A` {tuple(mats.shape)}; got "
                              f"{shape_of(b)}")
-        super().__init__(mats, _host_vector(to_numpy(b), "b", np.float64)[:, None], 0.0, dtype, xp,
-                         device)
+        super().__init__(mats, products, _host_vector(to_numpy(b), "b", np.float64)[:, None], 0.0,
+                         dtype, xp, device)
 
     def _loss(self, U):
         r = U - self.T
@@ -383,7 +403,7 @@ class Logistic(_LinearModel):
     loss = 1
 
     def __init__(self, A, y, l2=0.0):
-        mats, xp, device, dtype = _data_matrix(A, "A")
+        mats, products, xp, device, dtype = _data_matrix(A, "A")
         m = mats.shape[0]
         if shape_of(y) != (m,):
             raise ValueError(f"`y` must have shape ({m},) to match `A` {tuple(mats.shape)}; got "
@@ -395,7 +415,7 @@ class Logistic(_LinearModel):
         elif not labels <= {-1.0, 1.0}:
             raise ValueError("`y` must hold labels in {-1, +1} (or {0, 1}); got values "
                              f"{sorted(labels)[:5]}")
-        super().__init__(mats, y[:, None], l2, dtype, xp, device)
+        super().__init__(mats, products, y[:, None], l2, dtype, xp, device)
 
     def _coord_scale(self):
         return 0.25
@@ -446,7 +466,7 @@ class Softmax(_LinearModel):
     loss = 2
 
     def __init__(self, A, Y, l2=0.0):
-        mats, xp, device, dtype = _data_matrix(A, "A")
+        mats, products, xp, device, dtype = _data_matrix(A, "A")
         m = mats.shape[0]
         shape = shape_of(Y)
         if len(shape) != 2 or shape[0] != m or shape[1] < 2:
@@ -455,7 +475,7 @@ class Softmax(_LinearModel):
         Y = _host_vector(to_numpy(Y), "Y", np.float64)
         if not (np.all((Y == 0) | (Y == 1)) and np.all(Y.sum(axis=1) == 1)):
             raise ValueError("`Y` must be one-hot: entries in {0, 1}, exactly one 1 per row")
-        super().__init__(mats, Y, l2, dtype, xp, device)
+        super().__init__(mats, products, Y, l2, dtype, xp, device)
 
     def _coord_scale(self):
         return 0.25
