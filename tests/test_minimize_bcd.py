@@ -450,3 +450,26 @@ def test_x0_outside_bounds_is_projected(full_rank):
     with pytest.warns(NumoptWarning, match="outside"):
         res = minimize_bcd(LeastSquares(A, b), x0=np.full(50, 2.0), bounds=(0, 1), maxiter=5)
     assert np.all((res.x >= 0) & (res.x <= 1))
+
+
+@pytest.mark.parametrize("jit", [True, False], ids=["jit", "nojit"])
+def test_softmax_hessian_block_is_the_gradient_jacobian(jit, monkeypatch):
+    from numopt._lib import _jit
+    from numopt.problems import softmax_data
+
+    monkeypatch.setattr(_jit, "JIT_DISABLED", not jit)
+    A, Y = softmax_data(60, 30, 5, seed=2)
+    Y = Y[:, Y.sum(axis=0) > 0]
+    problem = Softmax(A, Y, l2=0.3)
+    rng = np.random.default_rng(0)
+    x = 0.05 * rng.standard_normal(problem.n)
+    idx = np.sort(rng.choice(problem.n, 12, replace=False))  # mixed features and classes
+    H = problem.hess_block(x, idx)
+    h = 1e-6
+    fd = np.empty_like(H)
+    for t, i in enumerate(idx):
+        e = np.zeros(problem.n)
+        e[i] = h
+        fd[:, t] = (problem.grad(x + e)[idx] - problem.grad(x - e)[idx]) / (2 * h)
+    # central differences: error O(h^2 |f'''|) plus rounding ~1e-16 |g| / h: 1e-6 relative is ample
+    np.testing.assert_allclose(H, fd, rtol=1e-6, atol=1e-6 * np.abs(H).max())

@@ -1,5 +1,6 @@
-"""minimize_bcd benchmarks: Lasso vs scikit-learn, label propagation vs red-black Gauss-Seidel and
-Jacobi-PCG, tree-SGS preconditioned CG.  Sizes follow ``NUMOPT_BENCH_PROFILE`` (fast | regular)."""
+"""minimize_bcd benchmarks: Lasso vs scikit-learn and skglm, label propagation vs red-black
+Gauss-Seidel and Jacobi-PCG, tree-SGS preconditioned CG, softmax vs lbfgs.  Sizes follow
+``NUMOPT_BENCH_PROFILE`` (fast | regular)."""
 import os
 
 import numpy as np
@@ -7,6 +8,7 @@ import numpy as np
 PROFILE = os.environ.get("NUMOPT_BENCH_PROFILE", "fast")
 LASSO_SIZE = {"fast": (200, 2000), "regular": (1000, 10000)}.get(PROFILE, (1000, 10000))
 LATTICE = {"fast": 50, "regular": 200}.get(PROFILE, 200)
+SOFTMAX_SIZE = {"fast": (300, 200), "regular": (1000, 1000)}.get(PROFILE, (1000, 1000))
 
 
 class Lasso:
@@ -40,6 +42,15 @@ class Lasso:
 
         SkLasso(alpha=self.l1 / self.m, fit_intercept=False, tol=5e-7,
                 max_iter=100_000).fit(self.A, self.b)
+
+    def time_skglm(self, frac):
+        try:
+            import skglm
+        except ImportError:
+            raise NotImplementedError("skglm is not installed") from None
+        # tol 1e-5 meets the gap at both lambdas on "A" (the ladder of compare_bcd.py)
+        skglm.Lasso(alpha=self.l1 / self.m, fit_intercept=False, tol=1e-5,
+                    max_iter=1000).fit(self.A, self.b)
 
     def track_gap_over_p0(self, frac):
         x = self._numopt().x
@@ -129,5 +140,55 @@ class TreeSGSPreconditioner:
 
     def track_passes(self, preconditioner):
         return self.track_iterations(preconditioner) * (1 + self.apply_cost)
+
+    track_passes.unit = "passes"
+
+class Softmax:
+    """Softmax "C" (50 classes, l2 = 1): time to F <= F*(1 + 1e-6); F* from a tight lbfgs run."""
+
+    def setup(self):
+        import warnings
+
+        from sklearn.linear_model import LogisticRegression
+
+        from numopt._lib._jit import warmup
+        from numopt.problems import Softmax as SoftmaxProblem
+        from numopt.problems import softmax_data
+
+        warmup()
+        A, Y = softmax_data(*SOFTMAX_SIZE, 50, seed=1)
+        self.Y = Y[:, Y.sum(axis=0) > 0]  # classes that occur (scikit-learn fits only those)
+        self.A, self.labels = A, self.Y.argmax(axis=1)
+        self.problem = SoftmaxProblem(A, self.Y, l2=1.0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            w = LogisticRegression(C=1.0, fit_intercept=False, tol=1e-12,
+                                   max_iter=100_000).fit(A, self.labels).coef_.T.ravel()
+        self.target = self.problem.fun(w) * (1 + 1e-6)
+
+    def _numopt(self):
+        import numopt
+
+        def stop(res):
+            if res.fun <= self.target:
+                raise StopIteration
+
+        k = self.Y.shape[1]
+        return numopt.minimize_bcd(self.problem, blocks="variable", block_size=5 * k,
+                                   selection="gsd", update="newton", tol=1e-12,
+                                   maxiter=40 * self.problem.n // (5 * k), callback=stop)
+
+    def time_numopt(self):
+        self._numopt()
+
+    def time_lbfgs(self):
+        from sklearn.linear_model import LogisticRegression
+
+        # tol 1e-7 reaches 1e-6 relative suboptimality on "C" (the ladder of compare_bcd.py)
+        LogisticRegression(C=1.0, fit_intercept=False, tol=1e-7,
+                           max_iter=100_000).fit(self.A, self.labels)
+
+    def track_passes(self):
+        return self._numopt().ncoord / self.problem.n
 
     track_passes.unit = "passes"

@@ -221,6 +221,45 @@ def gram_block(cptr, cidx, cval, cols, work, H):
 
 
 @kernel
+def softmax_hess_block(rptr, ridx, rval, feats, gstart, gpos, cls, P, gid, grp, val, H):
+    """Softmax Hessian block ``H[t, u] += sum_i A[i, j_t] A[i, j_u] P[i, c_t] (delta(c_t, c_u) -
+    P[i, c_u])`` row by row from CSR triples: ``O(nnz(A) + sum_i (classes of the block in row
+    i)^2)``.  The block's variables are grouped by feature: ``feats[a]`` owns positions
+    ``gpos[gstart[a]:gstart[a + 1]]``; ``cls`` holds each position's class.  ``gid`` (length p)
+    must be -1 (restored); ``grp``/``val`` hold one row's block features (length ``feats``)."""
+    s = feats.shape[0]
+    for a in range(s):
+        gid[feats[a]] = a
+    for i in range(rptr.shape[0] - 1):
+        r = 0
+        for q in range(rptr[i], rptr[i + 1]):
+            a = gid[ridx[q]]
+            if a >= 0:
+                grp[r] = a
+                val[r] = rval[q]
+                r += 1
+        for x in range(r):
+            a = grp[x]
+            for y in range(x, r):
+                b = grp[y]
+                w = val[x] * val[y]
+                for ta in range(gstart[a], gstart[a + 1]):
+                    t = gpos[ta]
+                    ct = cls[t]
+                    wp = w * P[i, ct]
+                    for ub in range(gstart[b], gstart[b + 1]):
+                        u = gpos[ub]
+                        v = -wp * P[i, cls[u]]
+                        if cls[u] == ct:
+                            v += wp
+                        H[t, u] += v
+                        if y != x:
+                            H[u, t] += v
+    for a in range(s):
+        gid[feats[a]] = -1
+
+
+@kernel
 def _row_derivative(loss, u, target, out):
     """``phi'(u)`` of one data row: squared ``u - b``, logistic ``-y / (1 + e^{y u})``, softmax."""
     k = u.shape[0]
@@ -645,6 +684,9 @@ def warmup():
         box_l1_qp(H, v, v, 0.0, lo, hi, v.copy(), 1e-13, 10)
         sym_scatter_update(indptr, indices, data, idx, v[:1], out)
         gram_block(indptr, indices, data, nodes, np.zeros(3, dtype=dtype), np.empty((3, 3)))
+        softmax_hess_block(indptr, indices, data, nodes, np.arange(4, dtype=i64), nodes, nodes,
+                           np.ones((3, 3)), np.full(3, -1, i64), np.empty(3, i64),
+                           np.empty(3, dtype=dtype), np.zeros((3, 3)))
         ls_block_cd(indptr, indices, data, nodes, v, v, v, 0.0, lo, hi, v.copy(),
                     np.zeros(3, dtype=dtype), 1e-13, 10)
         mark, order, parent = np.full(3, -1, i64), np.empty(3, i64), np.empty(3, i64)

@@ -3,12 +3,17 @@
 Each problem follows the :class:`BlockProblem` protocol.  The built-in ones also keep an
 incremental *state* (``U = A X`` and ``G = A' phi'(U)`` for data problems, ``g = Q x - c`` for
 quadratics) so that a block step costs the rows it touches, not a full gradient.
+
+Data problems also accept dense arrays of other array-API namespaces (CuPy on a GPU,
+array-api-strict): ``A``, the targets and every later computation then stay in that namespace and
+on that device (``minimize_bcd`` runs its vectorised path on them); the losses, gradients and
+objective are written once for any namespace ``xp``.
 """
 from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from .._lib._array_api import array_namespace, result_dtype
+from .._lib._array_api import array_namespace, is_numpy, result_dtype, to_numpy
 from .._lib._jit import host_kernel, use_jit
 from .._lib._optional import lazy_module
 from .._lib._validate import check_finite, check_matrix, check_scalar, shape_of
@@ -68,6 +73,39 @@ def _as_host_matrix(A, name, dtype):
     return _int64_copy(A.astype(dtype, copy=False), "csc")
 
 
+def _dense_csc(F):
+    """CSC (int64 indices) of a Fortran-ordered dense array; without zeros its ``data`` is a view
+    of ``F`` and no per-entry index search is made (scipy's route through COO costs several times
+    more)."""
+    m, p = F.shape
+    if np.count_nonzero(F) < F.size:
+        return _int64_copy(sp.csc_array(F), "csc")
+    indptr = np.arange(0, m * p + 1, m, dtype=np.int64)
+    indices = np.tile(np.arange(m, dtype=np.int64), p)
+    return sp.csc_array((F.ravel(order="F"), indices, indptr), shape=F.shape)
+
+
+def _data_matrix(A, name, *targets):
+    """``(A, products, xp, device, dtype)``: ``A`` a CSC copy for NumPy/scipy inputs, else ``A`` as
+    a dense array of its own namespace and device (no sparse formats off the CPU); ``products``
+    the matrix for full products ``A X``, ``A'R`` (for dense NumPy input a Fortran copy: BLAS)."""
+    xp, device = array_namespace(A, *targets)
+    dtype = result_dtype(A, *targets, xp=xp)
+    if is_numpy(xp):
+        if isinstance(A, np.ndarray):
+            check_matrix(A, name=name, square=False)
+            dense = np.array(A, dtype=dtype, order="F")  # the problem's own copy
+            return _dense_csc(dense), dense, xp, device, dtype
+        csc = _as_host_matrix(A, name, dtype)
+        return csc, csc, xp, device, dtype
+    check_matrix(A, name=name, square=False)
+    if not hasattr(A, "__array_namespace__"):
+        raise TypeError(f"`{name}` must be a dense array on {xp.__name__}; got "
+                        f"{type(A).__name__} (sparse formats run on the CPU only)")
+    A = xp.astype(A, dtype)
+    return A, A, xp, device, dtype
+
+
 def _host_vector(v, name, dtype):
     array_namespace(v)  # rejects foreign objects with a clear TypeError
     if not isinstance(v, (np.ndarray, list, tuple)):
@@ -78,28 +116,41 @@ def _host_vector(v, name, dtype):
 
 class _LinearModel:
     """``f(X) = sum_i phi(a_i' X) + l2/2 ||X||^2`` with ``X`` of shape (p, k) flattened row-major
-    (variable ``j * k + c``).  Subclasses fix the loss ``phi`` and the curvature bound."""
+    (variable ``j * k + c``).  Subclasses fix the loss ``phi`` and the curvature bound.
+
+    ``_A`` is the design for full products in the computing namespace ``xp`` (on NumPy: a dense
+    copy of dense input, else ``_csc``, the CSC copy the kernels read);
+    ``lipschitz`` and ``lipschitz_bar`` are NumPy arrays in every case.
+    """
 
     loss = None          # kernel loss code
     quadratic = False    # the Hessian bound is the Hessian (exact block minimization)
 
-    def __init__(self, A, T, l2, dtype):
-        self.dtype = dtype
-        self._csc = A
-        self._csr_cache = None
-        self.T = np.ascontiguousarray(T)  # (m, k) targets
-        self.m, self.p = self._csc.shape
+    def __init__(self, A, products, T, l2, dtype, xp=np, device="cpu"):
+        self.xp, self.device, self.dtype = xp, device, dtype
+        self.host_dtype = np.dtype(np.float32 if dtype == xp.float32 else np.float64)
+        self._A = products
+        self.m, self.p = A.shape
         self.k = T.shape[1]
         self.n = self.p * self.k
         self.l2 = check_scalar(l2, name="l2", low=0.0)
+        self._lipschitz_bar = None
+        if not is_numpy(xp):
+            self.T = xp.asarray(T, dtype=dtype, device=device)  # (m, k) targets
+            col_sq = to_numpy(xp.sum(xp.astype(A, xp.float64) ** 2, axis=0))
+            self.lipschitz = np.repeat(self._coord_scale() * col_sq + self.l2,
+                                       self.k).astype(self.host_dtype)
+            return
+        self._csc = A
+        self._csr_cache = None
+        self.T = np.ascontiguousarray(T, dtype=dtype)
         indptr = self._csc.indptr
         col_sq = np.zeros(self.p)
         filled = np.diff(indptr) > 0  # reduceat over the non-empty columns' segments
         if filled.any():
-            col_sq[filled] = np.add.reduceat(self._csc.data.astype(np.float64) ** 2,
+            col_sq[filled] = np.add.reduceat(self._csc.data.astype(np.float64, copy=False) ** 2,
                                              indptr[:-1][filled])
         self.lipschitz = np.repeat(self._coord_scale() * col_sq + self.l2, self.k).astype(dtype)
-        self._lipschitz_bar = None
 
     @property
     def _csr(self):
@@ -112,9 +163,11 @@ class _LinearModel:
     def lipschitz_bar(self):
         """Per-coordinate bounds valid for every block: ``s |A|'(|A| 1) + l2``."""
         if self._lipschitz_bar is None:
-            absA = abs(self._csc)
-            bar = self._bar_scale() * (absA.T @ (absA @ np.ones(self.p))) + self.l2
-            self._lipschitz_bar = np.repeat(bar, self.k).astype(self.dtype)
+            xp = self.xp
+            absA = abs(self._A)
+            ones = xp.ones(self.p, dtype=xp.float64, device=self.device)
+            bar = self._bar_scale() * to_numpy(absA.T @ (absA @ ones)) + self.l2
+            self._lipschitz_bar = np.repeat(bar, self.k).astype(self.host_dtype)
         return self._lipschitz_bar
 
     # -- the loss, row-wise on U = A X ---------------------------------------------------------
@@ -136,18 +189,20 @@ class _LinearModel:
 
     # -- protocol --------------------------------------------------------------------------------
     def _X(self, x):
-        return np.asarray(x, dtype=self.dtype).reshape(self.p, self.k)
+        xp = self.xp
+        return xp.reshape(xp.asarray(x, dtype=self.dtype), (self.p, self.k))
 
     def fun(self, x):
         """Objective value at ``x``."""
         X = self._X(x)
-        return float(self._loss(self._csc @ X)) + 0.5 * self.l2 * float(np.vdot(X, X))
+        return float(self._loss(self._A @ X)) + 0.5 * self.l2 * float(self.xp.sum(X * X))
 
     def grad(self, x):
         """Full gradient at ``x``, shape (n,)."""
+        xp = self.xp
         X = self._X(x)
-        G = self._csc.T @ self._derivative(self._csc @ X) + self.l2 * X
-        return np.asarray(G, dtype=self.dtype).ravel()
+        G = self._A.T @ self._derivative(self._A @ X) + self.l2 * X
+        return xp.reshape(xp.asarray(G, dtype=self.dtype), (-1,))
 
     def _gram(self, idx):
         cols = np.asarray(idx, dtype=np.int64) // self.k
@@ -198,9 +253,9 @@ class _LinearModelState:
         """Recompute ``U``, ``R`` and ``G`` from ``x`` (one full gradient)."""
         pr = self.problem
         X = self.x.reshape(pr.p, pr.k)
-        self.U = np.ascontiguousarray(pr._csc @ X, dtype=pr.dtype)
+        self.U = np.ascontiguousarray(pr._A @ X, dtype=pr.dtype)
         self.R = np.ascontiguousarray(pr._derivative(self.U), dtype=pr.dtype)
-        self.G = np.ascontiguousarray(pr._csc.T @ self.R, dtype=pr.dtype)
+        self.G = np.ascontiguousarray(pr._A.T @ self.R, dtype=pr.dtype)
         self.ngrad += 1
 
     @property
@@ -229,11 +284,11 @@ class _LinearModelState:
                                       d.astype(pr.dtype, copy=False), self.U, self.R, self.G,
                                       pr.T, pr.loss, *self._work, limit if few else -1)
             if not few or touched > limit:
-                self.G = np.ascontiguousarray(pr._csc.T @ self.R, dtype=pr.dtype)
+                self.G = np.ascontiguousarray(pr._A.T @ self.R, dtype=pr.dtype)
         else:
             self.U += self.direction(idx, d)
             self.R = pr._derivative(self.U).astype(pr.dtype, copy=False)
-            self.G = np.asarray(pr._csc.T @ self.R, dtype=pr.dtype)
+            self.G = np.asarray(pr._A.T @ self.R, dtype=pr.dtype)
 
     def direction(self, idx, d):
         """``A dX`` for the block step ``dX`` (shape (m, k))."""
@@ -264,7 +319,7 @@ class LeastSquares(_LinearModel):
 
     Parameters
     ----------
-    A : (m, p) array or scipy.sparse matrix
+    A : (m, p) array, scipy.sparse matrix or dense CuPy / array-API array (kept on its device)
     b : (m,) array
 
     Notes
@@ -278,17 +333,17 @@ class LeastSquares(_LinearModel):
     quadratic = True
 
     def __init__(self, A, b):
-        dtype = result_dtype(A, b, xp=np)
-        mats = _as_host_matrix(A, "A", dtype)
+        mats, products, xp, device, dtype = _data_matrix(A, "A", b)
         m = mats.shape[0]
         if shape_of(b) != (m,):
-            raise ValueError(f"`b` must have shape ({m},) to match `A` {mats.shape}; got "
+            raise ValueError(f"`b` must have shape ({m},) to match `A` {tuple(mats.shape)}; got "
                              f"{shape_of(b)}")
-        super().__init__(mats, _host_vector(b, "b", dtype)[:, None], 0.0, dtype)
+        super().__init__(mats, products, _host_vector(to_numpy(b), "b", np.float64)[:, None], 0.0,
+                         dtype, xp, device)
 
     def _loss(self, U):
         r = U - self.T
-        return 0.5 * float(np.vdot(r, r))
+        return 0.5 * float(self.xp.sum(r * r))
 
     def _derivative(self, U):
         return U - self.T
@@ -324,8 +379,8 @@ class LeastSquares(_LinearModel):
         return y
 
 
-def _sigmoid(z):
-    return 0.5 * (1.0 + np.tanh(0.5 * z))
+def _sigmoid(z, xp=np):
+    return 0.5 * (1.0 + xp.tanh(0.5 * z))
 
 
 class Logistic(_LinearModel):
@@ -333,7 +388,7 @@ class Logistic(_LinearModel):
 
     Parameters
     ----------
-    A : (m, p) array or scipy.sparse matrix
+    A : (m, p) array, scipy.sparse matrix or dense CuPy / array-API array (kept on its device)
     y : (m,) array of labels in {-1, +1} (or {0, 1}, mapped to {-1, +1})
     l2 : float
         Ridge weight (>= 0).  With ``l2 = 0`` and linearly separable data there is no finite
@@ -348,20 +403,19 @@ class Logistic(_LinearModel):
     loss = 1
 
     def __init__(self, A, y, l2=0.0):
-        dtype = result_dtype(A, xp=np)
-        mats = _as_host_matrix(A, "A", dtype)
+        mats, products, xp, device, dtype = _data_matrix(A, "A")
         m = mats.shape[0]
         if shape_of(y) != (m,):
-            raise ValueError(f"`y` must have shape ({m},) to match `A` {mats.shape}; got "
+            raise ValueError(f"`y` must have shape ({m},) to match `A` {tuple(mats.shape)}; got "
                              f"{shape_of(y)}")
-        y = _host_vector(y, "y", np.float64)
+        y = _host_vector(to_numpy(y), "y", np.float64)
         labels = set(np.unique(y).tolist())
         if labels <= {0.0, 1.0}:
             y = 2.0 * y - 1.0
         elif not labels <= {-1.0, 1.0}:
             raise ValueError("`y` must hold labels in {-1, +1} (or {0, 1}); got values "
                              f"{sorted(labels)[:5]}")
-        super().__init__(mats, y.astype(dtype)[:, None], l2, dtype)
+        super().__init__(mats, products, y[:, None], l2, dtype, xp, device)
 
     def _coord_scale(self):
         return 0.25
@@ -370,10 +424,10 @@ class Logistic(_LinearModel):
         return 0.25
 
     def _loss(self, U):
-        return float(np.logaddexp(0.0, -self.T * U).sum())
+        return float(self.xp.sum(self.xp.logaddexp(0.0, -self.T * U)))
 
     def _derivative(self, U):
-        return -self.T * _sigmoid(-self.T * U)
+        return -self.T * _sigmoid(-self.T * U, self.xp)
 
     def _hess_block_at(self, U, idx):
         cols = self._csc[:, idx]
@@ -390,7 +444,7 @@ class Logistic(_LinearModel):
     def separates(self, U):
         """True when ``x`` (with ``U = A x``) classifies every sample strictly correctly: then the
         unregularised loss has no finite minimizer (``f(t x) -> 0`` as ``t -> inf``)."""
-        return bool(np.all(self.T * U > 0))
+        return bool(self.xp.all(self.T * U > 0))
 
 
 class Softmax(_LinearModel):
@@ -398,7 +452,7 @@ class Softmax(_LinearModel):
 
     Parameters
     ----------
-    A : (m, p) array or scipy.sparse matrix
+    A : (m, p) array, scipy.sparse matrix or dense CuPy / array-API array (kept on its device)
     Y : (m, k) one-hot labels, ``k >= 2``
     l2 : float
         Ridge weight (>= 0).
@@ -412,17 +466,16 @@ class Softmax(_LinearModel):
     loss = 2
 
     def __init__(self, A, Y, l2=0.0):
-        dtype = result_dtype(A, xp=np)
-        mats = _as_host_matrix(A, "A", dtype)
+        mats, products, xp, device, dtype = _data_matrix(A, "A")
         m = mats.shape[0]
         shape = shape_of(Y)
         if len(shape) != 2 or shape[0] != m or shape[1] < 2:
             raise ValueError(f"`Y` must be one-hot with shape ({m}, k), k >= 2, to match `A` "
-                             f"{mats.shape}; got {shape}")
-        Y = _host_vector(Y, "Y", np.float64)
+                             f"{tuple(mats.shape)}; got {shape}")
+        Y = _host_vector(to_numpy(Y), "Y", np.float64)
         if not (np.all((Y == 0) | (Y == 1)) and np.all(Y.sum(axis=1) == 1)):
             raise ValueError("`Y` must be one-hot: entries in {0, 1}, exactly one 1 per row")
-        super().__init__(mats, Y.astype(dtype), l2, dtype)
+        super().__init__(mats, products, Y, l2, dtype, xp, device)
 
     def _coord_scale(self):
         return 0.25
@@ -437,26 +490,41 @@ class Softmax(_LinearModel):
     def _mix_classes(self, W):
         return 0.5 * (W - W.sum(axis=1, keepdims=True) / self.k)
 
-    @staticmethod
-    def _shifted_exp(U, top):
+    def _shifted_exp(self, U, top):
         # exp(u - max u) below e^-700 is clamped there: subnormal results are very slow on CPUs
         # and change the row sums (>= 1) by less than 1e-300
-        return np.exp(np.maximum(U - top, -700.0))
+        return self.xp.exp(self.xp.maximum(U - top, -700.0))
 
     def _probabilities(self, U):
-        E = self._shifted_exp(U, U.max(axis=1, keepdims=True))
-        return E / E.sum(axis=1, keepdims=True)
+        xp = self.xp
+        E = self._shifted_exp(U, xp.max(U, axis=1, keepdims=True))
+        return E / xp.sum(E, axis=1, keepdims=True)
 
     def _loss(self, U):
-        top = U.max(axis=1)
-        lse = top + np.log(self._shifted_exp(U, top[:, None]).sum(axis=1))
-        return float(lse.sum() - (U * self.T).sum())  # vdot is slow on mixed layouts
+        xp = self.xp
+        top = xp.max(U, axis=1, keepdims=True)
+        lse = top[:, 0] + xp.log(xp.sum(self._shifted_exp(U, top), axis=1))
+        return float(xp.sum(lse) - xp.sum(U * self.T))  # vdot is slow on mixed layouts
 
     def _derivative(self, U):
         return self._probabilities(U) - self.T
 
     def _hess_block_at(self, U, idx):
         j, c = np.divmod(np.asarray(idx), self.k)
+        if use_jit(np):  # row by row: the block's features in each row, their class pairs
+            from .._kernels._bcd import softmax_hess_block
+
+            feats, group = np.unique(j, return_inverse=True)
+            gpos = np.argsort(group, kind="stable")
+            gstart = np.searchsorted(group[gpos], np.arange(feats.size + 1))
+            H = np.zeros((j.size, j.size))
+            rows = self._csr
+            softmax_hess_block(rows.indptr, rows.indices, rows.data, feats, gstart, gpos, c,
+                               np.ascontiguousarray(self._probabilities(U), np.float64),
+                               np.full(self.p, -1, np.int64), np.empty(feats.size, np.int64),
+                               np.empty(feats.size, dtype=self.dtype), H)
+            H[np.diag_indices_from(H)] += self.l2
+            return H
         P = self._probabilities(U)[:, c]
         cols = self._csc[:, j]
         W = cols.multiply(P)
@@ -471,9 +539,10 @@ class Softmax(_LinearModel):
 
     def separates(self, U):
         """True when ``X`` ranks every sample's label strictly first (no finite minimizer)."""
-        true = (U * self.T).sum(axis=1)
-        other = np.where(self.T > 0, -np.inf, U).max(axis=1)
-        return bool(np.all(true > other))
+        xp = self.xp
+        true = xp.sum(U * self.T, axis=1)
+        other = xp.max(xp.where(self.T > 0, -xp.inf, U), axis=1)
+        return bool(xp.all(true > other))
 
 
 class Quadratic:

@@ -9,6 +9,7 @@ which without ``l1``/bounds is ``g_i^2 / (2 D_i)``: the rules differ by the curv
 import numpy as np
 
 from ..._lib._jit import host_kernel
+from ._prox import gsq_scores
 
 __all__ = ["SELECTIONS", "FixedBlocks", "VariableBlocks", "TreeBlocks", "coordinate_scores",
            "block_lipschitz"]
@@ -23,18 +24,12 @@ def coordinate_scores(ctx, curv):
     """GS-q scores of every coordinate for curvatures ``curv`` (0 where ``curv <= 0``)."""
     x, g = ctx.state.x, ctx.state.grad
     if ctx.jit:
-        from ..._kernels._bcd import gsq_scores
+        from ..._kernels import _bcd as kernels
 
         out = np.empty_like(x)
-        gsq_scores(x, g, curv, ctx.l1, ctx.lo, ctx.hi, out)
+        kernels.gsq_scores(x, g, curv, ctx.l1, ctx.lo, ctx.hi, out)
         return out
-    pos = curv > 0
-    safe = np.where(pos, curv, 1.0)
-    v = x - g / safe
-    t = ctx.l1 / safe
-    d = np.clip(np.sign(v) * np.maximum(np.abs(v) - t, 0.0), ctx.lo, ctx.hi) - x
-    s = -(g * d + 0.5 * safe * d * d + ctx.l1 * (np.abs(x + d) - np.abs(x)))
-    return np.where(pos, s, 0.0)
+    return gsq_scores(x, g, curv, ctx.l1, ctx.lo, ctx.hi, np)
 
 
 def _power_lambda_max(matvec, size, rng_seed=0):
@@ -195,15 +190,18 @@ class VariableBlocks:
             support = np.union1d(support, extra)
         return support.astype(np.int64)
 
-    def choose(self, ctx):
-        n = ctx.n
+    def draw(self, rng, n):
+        """``cyclic``/``random`` blocks (sorted indices), drawn on the host."""
         if self.selection == "cyclic":
             if self._perm.size == 0:
-                self._perm = ctx.rng.permutation(n).astype(np.int64)
+                self._perm = rng.permutation(n).astype(np.int64)
             idx, self._perm = self._perm[:self.tau], self._perm[self.tau:]
-            return np.sort(idx), None
-        if self.selection == "random":
-            return np.sort(ctx.rng.choice(n, self.tau, replace=False)).astype(np.int64), None
+            return np.sort(idx)
+        return np.sort(rng.choice(n, self.tau, replace=False)).astype(np.int64)
+
+    def choose(self, ctx):
+        if self.selection in ("cyclic", "random"):
+            return self.draw(ctx.rng, ctx.n), None
         if self.selection == "gsq" and not ctx.constrained:
             return self._iht(ctx), None
         return self._top(coordinate_scores(ctx, self.curv)), None

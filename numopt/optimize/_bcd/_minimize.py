@@ -6,21 +6,22 @@ import warnings
 
 import numpy as np
 
-from ..._lib._array_api import array_namespace
-from ..._lib._callback import call_callback
+from ..._lib._array_api import array_namespace, is_numpy, to_numpy
 from ..._lib._capabilities import capabilities
 from ..._lib._jit import use_jit
-from ..._lib._result import OptimizeResult, Status, make_result
+from ..._lib._result import Status
 from ..._lib._rng import as_generator
 from ..._lib._validate import NumoptWarning, check_choice, check_int, check_scalar, check_tol
 from ._blocks import SELECTIONS, FixedBlocks, TreeBlocks, VariableBlocks
+from ._outcome import finish_result, iteration_status
 from ._partitions import check_partition, fixed_partition, forest_partition
+from ._prox import prox_residual
 from ._updates import UPDATES, make_update
+from ._vectorised import VECTORISED_SELECTIONS, VECTORISED_UPDATES, minimize_vectorised
 
 __all__ = ["minimize_bcd"]
 
 BLOCK_KINDS = ("fixed", "variable", "tree")
-DIVERGENCE = 1e10  # ||x||_inf beyond this: no finite minimizer
 
 
 class _Context:
@@ -171,6 +172,31 @@ def _check_requirements(problem, blocks, selection, update, constrained):
                          f"{type(problem).__name__} does not provide it")
 
 
+def _check_namespace(x0, problem):
+    """``x0`` must live where the problem's data live."""
+    if x0 is None:
+        return
+    xp, device = array_namespace(x0)
+    if xp.__name__ != problem.xp.__name__ or device != problem.device:
+        raise TypeError(f"`x0` must be an array of the problem's namespace "
+                        f"{problem.xp.__name__} on {problem.device}; got {xp.__name__} on {device}")
+
+
+def _check_vectorised(problem, blocks, selection, update, constrained):
+    """The rules of the vectorised path (data problems on non-NumPy namespaces)."""
+    where = f"on {problem.xp.__name__} arrays"
+    if blocks == "tree":
+        raise ValueError(f"blocks='tree' is not available {where}; use 'fixed', 'variable' or a "
+                         "list of index arrays")
+    if selection not in VECTORISED_SELECTIONS:
+        raise ValueError(f"selection={selection!r} is not available {where}; use one of "
+                         f"{VECTORISED_SELECTIONS} (or NumPy/scipy.sparse data)")
+    if update not in VECTORISED_UPDATES or (update == "newton" and constrained):
+        raise ValueError(f"update={update!r}{' with l1/bounds' if constrained else ''} is not "
+                         f"available {where}; use update='lipschitz' (proximal with l1/bounds) "
+                         "or 'newton' without l1/bounds")
+
+
 def _make_blocks(blocks, block_size, selection, ctx):
     if isinstance(blocks, str):
         if blocks == "variable":
@@ -187,14 +213,10 @@ def _residual(ctx):
     """``rho(x) = max_i L_i |x_i - T_i(x)|``."""
     x, g = ctx.state.x, ctx.state.grad
     if ctx.jit:
-        from ..._kernels._bcd import prox_residual
+        from ..._kernels import _bcd as kernels
 
-        return float(prox_residual(x, g, ctx.lip, ctx.l1, ctx.lo, ctx.hi))
-    pos = ctx.lip > 0
-    L = np.where(pos, ctx.lip, 1.0)
-    v = x - g / L
-    T = np.clip(np.sign(v) * np.maximum(np.abs(v) - ctx.l1 / L, 0.0), ctx.lo, ctx.hi)
-    return float(np.max(np.where(pos, ctx.lip * np.abs(x - T), 0.0)))
+        return float(kernels.prox_residual(x, g, ctx.lip, ctx.l1, ctx.lo, ctx.hi))
+    return prox_residual(x, g, ctx.lip, ctx.l1, ctx.lo, ctx.hi, np)
 
 
 def _active(x, ctx, idx=slice(None)):
@@ -204,13 +226,8 @@ def _active(x, ctx, idx=slice(None)):
     return act | (xb == 0) if ctx.l1 > 0 else act
 
 
-_MESSAGES = {
-    Status.SUCCESS: "Converged: max_i L_i |x_i - T_i(x)| <= tol * max(1, rho(x0)).",
-    Status.NONFINITE: "NaN/Inf met; last finite iterate returned.",
-}
-
-
-@capabilities(numba="scores, gradients, tree solves", cupy="no (NumPy/scipy.sparse only)",
+@capabilities(numba="scores, gradients, tree solves",
+              cupy="dense data problems: cyclic/random/gs/gsl selection, lipschitz/newton updates",
               linear_operator=False)
 def minimize_bcd(problem, x0=None, *, blocks="variable", block_size=5, selection="gsl",
                  update="lipschitz", l1=0.0, bounds=None, tol=1e-6, maxiter=1000, seed=None,
@@ -226,9 +243,13 @@ def minimize_bcd(problem, x0=None, *, blocks="variable", block_size=5, selection
     problem : BlockProblem
         ``numopt.problems.LeastSquares(A, b)``, ``Logistic(A, y, l2)``, ``Softmax(A, Y, l2)``,
         ``Quadratic(Q, c)`` or any object with the :class:`~numopt.problems.BlockProblem` protocol.
+        Data problems built from dense arrays of another array-API namespace (CuPy on a GPU,
+        array-api-strict) run the vectorised path on that device: ``blocks`` 'fixed'/'variable'/
+        list, ``selection`` 'cyclic'/'random'/'gs'/'gsl', ``update`` 'lipschitz' (proximal with
+        ``l1``/bounds) or 'newton' (without); ``x`` keeps the namespace, device and dtype.
     x0 : (n,) array, optional
         Start (default zeros, projected onto ``bounds``; a start outside them is projected with a
-        ``NumoptWarning``).
+        ``NumoptWarning``), in the namespace and on the device of the problem's data.
     blocks : {'variable', 'fixed', 'tree'} or list of int arrays
         ``'fixed'``: coordinates sorted by ``L_i`` in consecutive chunks of ``block_size``;
         ``'variable'``: any ``block_size`` coordinates each iteration; ``'tree'``: forest blocks in
@@ -281,7 +302,10 @@ def minimize_bcd(problem, x0=None, *, blocks="variable", block_size=5, selection
     ValueError
         Bad sizes or names (the valid ones are listed), a rule needing ``hess_bound_block`` on a
         problem without it, message passing on a block with a cycle or a non-positive pivot,
-        ``l1 < 0``, ``lo > hi``, NaN/Inf in ``x0``.
+        ``l1 < 0``, ``lo > hi``, NaN/Inf in ``x0``; on non-NumPy data, a rule outside the
+        vectorised path.
+    TypeError
+        ``x0`` in another namespace or on another device than the problem's data.
 
     See Also
     --------
@@ -293,7 +317,9 @@ def minimize_bcd(problem, x0=None, *, blocks="variable", block_size=5, selection
 
     .. math:: \rho(x_k) = \max_i L_i |x_i - T_i(x_k)| \le \mathrm{tol}\,\max(1, \rho(x_0)),
 
-    i.e. ``||g||_inf`` without ``l1``/bounds.  Coordinates with ``L_i = 0`` (zero columns) are
+    i.e. ``||g||_inf`` without ``l1``/bounds.  The vectorised path (non-NumPy data) recomputes
+    ``G = A' phi'(A X)`` each iteration (dense products, no numba) and copies only the chosen
+    block's indices to the host.  Coordinates with ``L_i = 0`` (zero columns) are
     skipped with a warning.  Unregularised logistic/softmax losses on separable data have no
     finite minimizer: the run then ends with ``status`` 3 and a ``NumoptWarning``.
 
@@ -314,7 +340,8 @@ def minimize_bcd(problem, x0=None, *, blocks="variable", block_size=5, selection
     (True, 1)
     """
     n, lip = _check_problem(problem)
-    dtype = np.dtype(getattr(problem, "dtype", np.float64))
+    on_device = not is_numpy(getattr(problem, "xp", np))
+    dtype = problem.host_dtype if on_device else np.dtype(getattr(problem, "dtype", np.float64))
     if isinstance(x0, np.ndarray) and x0.dtype == np.float32 and not hasattr(problem, "dtype"):
         dtype = np.dtype(np.float32)
     if isinstance(blocks, str):
@@ -328,14 +355,22 @@ def minimize_bcd(problem, x0=None, *, blocks="variable", block_size=5, selection
     maxiter = check_int(maxiter, name="maxiter", low=1)
     lo, hi = _parse_bounds(bounds, n, dtype)
     rng = as_generator(seed)
+    if on_device:
+        _check_namespace(x0, problem)
+        x0 = None if x0 is None else to_numpy(x0)
     x = _initial_point(x0, n, dtype, lo, hi)
     constrained = l1 > 0 or bool(np.isfinite(lo).any() or np.isfinite(hi).any())
-    _check_requirements(problem, blocks if isinstance(blocks, str) else "list", selection, update,
-                        constrained)
+    check = _check_vectorised if on_device else _check_requirements
+    check(problem, blocks if isinstance(blocks, str) else "list", selection, update, constrained)
     if np.any(lip == 0):
         warnings.warn(f"{int(np.sum(lip == 0))} coordinate(s) have L_i = 0 (zero columns), e.g. "
                       f"{int(np.flatnonzero(lip == 0)[0])}: they are skipped", NumoptWarning,
                       stacklevel=2)
+    if on_device:
+        return minimize_vectorised(problem, x, blocks=blocks, block_size=block_size,
+                                   selection=selection, update=update, l1=l1, lo=lo, hi=hi,
+                                   tol=tol, maxiter=maxiter, rng=rng, callback=callback,
+                                   return_history=return_history)
     jit = use_jit(array_namespace(x)[0])
     state = problem._bcd_state(x, jit) if hasattr(problem, "_bcd_state") else \
         _ProtocolState(problem, x)
@@ -383,20 +418,12 @@ def _iterate(ctx, chooser, step, tol, maxiter, callback, return_history):
             if np.any(now != active[idx]):
                 active[idx] = now
                 identified_at = nit
-        rho = ctx.rho = _residual(ctx)
-        if rho <= threshold:  # confirm on a freshly computed gradient
-            state.refresh()
-            rho = ctx.rho = _residual(ctx)
-            if rho <= threshold:
-                status = Status.SUCCESS
-                break
-        if float(np.max(np.abs(state.x))) > DIVERGENCE:
-            status = Status.BREAKDOWN
-            message = (f"Breakdown: ||x||_inf > {DIVERGENCE:g}: the objective has no finite "
-                       "minimizer (e.g. separable data without l2).")
-            break
-        if call_callback(callback, OptimizeResult(x=state.x, nit=nit, fun=F, residual=rho)):
-            status = Status.CALLBACK
+        done, message, rho = iteration_status(
+            lambda: _residual(ctx), state.refresh, threshold,
+            lambda: float(np.max(np.abs(state.x))), callback, state.x, nit, F)
+        ctx.rho = rho
+        if done is not None:
+            status = done
             break
     return _finish(ctx, status, message, nit, ncoord, rho, history, identified_at, maxiter,
                    return_history)
@@ -404,27 +431,14 @@ def _iterate(ctx, chooser, step, tol, maxiter, callback, return_history):
 
 def _finish(ctx, status, message, nit, ncoord, rho, history, identified_at, maxiter,
             return_history):
-    state, problem = ctx.state, ctx.problem
-    state.refresh()  # exact objective from scratch, free of incremental drift
+    state = ctx.state
+    if status != Status.SUCCESS:  # success was confirmed on a fresh state already
+        state.refresh()  # exact objective from scratch, free of incremental drift
     F = state.fun() + ctx.l1 * float(np.abs(state.x).sum())
     ctx.nfev += 1
-    separable = getattr(problem, "separates", None)
-    if (separable is not None and problem.l2 == 0 and not ctx.constrained
-            and status in (Status.SUCCESS, Status.MAXITER, Status.BREAKDOWN) and separable(state.U)):
-        warnings.warn("no finite minimizer: the data are separable and l2 = 0, so the loss "
-                      "decreases forever along x; add l2 > 0 or l1 > 0", NumoptWarning,
-                      stacklevel=3)
-        status = Status.BREAKDOWN
-        message = ("Breakdown: no finite minimizer (the data are separable and l2 = 0); x separates "
-                   "them and ||x|| grows without bound.")
-    if message is None:
-        message = _MESSAGES.get(status)
-    if status == Status.MAXITER:
-        message = f"Maximum number of iterations (maxiter={maxiter}) reached."
     extra = {}
     if ctx.constrained:
         extra = {"n_active": int(np.sum(_active(state.x, ctx))), "identified_at": identified_at}
-    return make_result(OptimizeResult, status, message=message, x=state.x, fun=F, nit=nit,
-                       nfev=ctx.nfev, njev=state.ngrad,
-                       nhev=ctx.nhev, residual=rho, ncoord=ncoord, history=history,
-                       return_history=return_history, **extra)
+    return finish_result(ctx.problem, state, status, message, nit, rho, history, maxiter,
+                         return_history, ctx.constrained, F=F, nfev=ctx.nfev, njev=state.ngrad,
+                         nhev=ctx.nhev, ncoord=ncoord, **extra)

@@ -10,6 +10,7 @@ from ..._lib._jit import host_kernel
 from ..._lib._optional import lazy_module
 from ._blocks import FixedBlocks, block_lipschitz
 from ._forest import factor_forests, raise_forest_error
+from ._prox import prox_target
 
 sla = lazy_module("scipy.linalg")
 
@@ -38,9 +39,7 @@ def _solve(factor, rhs):
 
 
 def _prox(xb, gb, L, ctx, idx):
-    v = xb - gb / L
-    t = ctx.l1 / L
-    return np.clip(np.sign(v) * np.maximum(np.abs(v) - t, 0.0), ctx.lo[idx], ctx.hi[idx])
+    return prox_target(xb, gb, L, ctx.l1, ctx.lo[idx], ctx.hi[idx], np)
 
 
 class _Update:
