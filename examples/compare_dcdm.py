@@ -10,6 +10,7 @@ includes its setup (reported separately too).  Targets (issue 5): DCDM iteration
 CG's and fewer than IC(0)-PCG's; growth 32^3 -> 64^3 <= 1.5x.
 """
 import argparse
+import os
 import time
 
 import numpy as np
@@ -72,6 +73,7 @@ def main():
     warmup()
     model = numopt.DCDMModel.pretrained(3)
     print(f"model: {model}, trained in {model.metadata.get('training_seconds')} s")
+    print(f"load average at start (1/5/15 min): {os.getloadavg()}, {os.cpu_count()} CPUs")
     numopt.solve_dcdm(poisson_matrix((8, 8, 8)), np.ones(512), model=model)  # torch warm-up
     solvers = {
         "DCDM (k=2)": lambda A, b: _run_numopt(numopt.solve_dcdm, A, b, model=model, maxiter=300),
@@ -98,6 +100,7 @@ def main():
         cells = "  ".join(f"rtol {r:.0e}: it {dcdm[r][0] / counts[r][0]:.2f} time "
                           f"{dcdm[r][1] / counts[r][1]:.1f}" for r in RTOLS)
         print(f"{m:3d}^3 {kind:6s} vs {name:13s} {cells}")
+    print(f"\nload average at end (1/5/15 min): {os.getloadavg()}")
     if len(args.grids) >= 2:
         lo, hi = args.grids[0], args.grids[-1]
         print(f"\niteration growth {lo}^3 -> {hi}^3")

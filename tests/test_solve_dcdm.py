@@ -150,11 +150,13 @@ def test_float32_system_keeps_dtype():
     assert _true_residual(A, b, res.x) <= 1e-4 * np.linalg.norm(b)
 
 
+@pytest.mark.parametrize("grid", [(32, 32), (16, 16, 16)], ids=["2d", "3d"])
 @pytest.mark.parametrize("variant", ["masked", "variable"])
-def test_gallery_variants_converge(variant):
+def test_gallery_variants_converge(variant, grid):
+    # Operators the shipped models were not trained on (measured 3-D: masked 39, variable 107
+    # iterations against CG's 48 and 178).
     from numopt.problems import poisson_variable_coefficient
 
-    grid = (32, 32)
     if variant == "masked":
         mask = obstacle_mask(grid, radius=0.2)
         A = poisson_masked(mask)
@@ -163,7 +165,7 @@ def test_gallery_variants_converge(variant):
         A = poisson_variable_coefficient(np.exp(random_field(grid, correlation=0.1, seed=4)
                                                 .reshape(grid)))
         b = random_field(grid, seed=5)
-    res = numopt.solve_dcdm(A, b, rtol=1e-6, maxiter=300)
+    res = numopt.solve_dcdm(A, b, rtol=1e-6, maxiter=300, grid_shape=grid)
     assert res.success, res.message
     assert _true_residual(A, b, res.x) <= 1e-6 * np.linalg.norm(b)
 
@@ -347,3 +349,29 @@ def test_linear_operator_input():
     res = numopt.solve_dcdm(A, b, grid_shape=(32, 32), rtol=1e-8)
     assert res_op.success and res_op.nit == res.nit
     np.testing.assert_allclose(res_op.x, res.x, rtol=1e-10, atol=1e-12 * np.abs(res.x).max())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["white", "smooth"])
+def test_shipped_3d_model_iterations_stay_flat(kind):
+    # Issue 5 targets, as iteration counts (deterministic up to float32 round-off in the network):
+    # growth 32^3 -> 64^3 <= 1.5x at rtol 1e-4 and 1e-8; at 64^3 <= 1/5 of CG and below IC(0)-PCG.
+    # One solve to 1e-8 per grid; the 1e-4 count is read from the same residual history.
+    # Measured with the shipped model (these seeds): white 7 -> 9 and 15 -> 20; smooth 9 -> 14 and
+    # 17 -> 25.  Smooth sources at rtol 1e-4 miss the 1.5x target (1.56x): this guard allows
+    # 1.6x there so that it catches regressions, not the known gap.
+    limit = {"white": 1.5, "smooth": 1.6}[kind]
+    counts = {}
+    for m in (32, 64):
+        grid = (m, m, m)
+        A = poisson_matrix(grid)
+        b = _held_out_rhs(grid, kind, seed=4000 + m)
+        res = numopt.solve_dcdm(A, b, rtol=1e-8, maxiter=200, grid_shape=grid, return_history=True)
+        assert res.success, res.message
+        history = np.asarray(res.history) / np.linalg.norm(b)
+        counts[m] = {rtol: int(np.argmax(history <= rtol)) for rtol in (1e-4, 1e-8)}
+    for rtol in (1e-4, 1e-8):
+        assert counts[64][rtol] <= limit * counts[32][rtol], counts
+        cg = numopt.solve_pcg(A, b, rtol=rtol).nit
+        ic0 = numopt.solve_pcg(A, b, rtol=rtol, preconditioner="ic0").nit
+        assert counts[64][rtol] <= cg / 5 and counts[64][rtol] < ic0, (counts, cg, ic0)

@@ -7,33 +7,36 @@ from .common import Benchmark, pick, safe_import
 
 
 class SolveDCDM(Benchmark):
-    """Solves to rtol 1e-4 and 1e-8 on n = 32^3 (regular; 16^3 fast, 64^3 large), held-out rhs."""
+    """Solves to rtol 1e-4 and 1e-8 on n = 32^3 (regular; 16^3 fast, 64^3 large), held-out
+    white-noise and smooth-source right-hand sides."""
 
-    params = [["dcdm", "cg", "ic0", "amg"], [1e-4, 1e-8]]
-    param_names = ["solver", "rtol"]
+    params = [["dcdm", "cg", "ic0", "amg"], [1e-4, 1e-8], ["white", "smooth"]]
+    param_names = ["solver", "rtol", "rhs"]
     timeout = 900
 
-    def setup(self, solver, rtol):
+    def setup(self, solver, rtol, rhs):
         super().setup()
         safe_import("torch")
         if solver == "amg":
             safe_import("pyamg")
         m = pick(16, 32, 64)
         self.A = numopt.poisson_matrix((m, m, m))
-        self.b = numopt.problems.random_field((m, m, m), seed=4242)
+        problems = numopt.problems
+        self.b = problems.random_field((m, m, m), seed=4242) if rhs == "white" else \
+            problems.smooth_source((m, m, m), seed=4243)
         self.model = numopt.DCDMModel.pretrained(3)
 
-    def _run(self, solver, rtol):
+    def _run(self, solver, rtol, rhs):
         if solver == "dcdm":
             return numopt.solve_dcdm(self.A, self.b, model=self.model, rtol=rtol, maxiter=300).nit
         precond = {"cg": None, "ic0": "ic0", "amg": "amg"}[solver]
         return numopt.solve_pcg(self.A, self.b, preconditioner=precond, rtol=rtol).nit
 
-    def time_solve(self, solver, rtol):
-        self._run(solver, rtol)
+    def time_solve(self, solver, rtol, rhs):
+        self._run(solver, rtol, rhs)
 
-    def track_nit(self, solver, rtol):
-        return self._run(solver, rtol)
+    def track_nit(self, solver, rtol, rhs):
+        return self._run(solver, rtol, rhs)
 
     track_nit.unit = "iterations"
 

@@ -12,7 +12,9 @@ from ..._lib._optional import import_optional
 __all__ = ["DCDMModel", "import_torch", "infer_grid", "check_grid", "padded_forward"]
 
 _FORMAT = "numopt-dcdm"
-_CONFIG_KEYS = ("dim", "channels", "P", "Q", "R", "levels")
+#: Configuration keys of each architecture (``config['architecture']``).
+_CONFIG_KEYS = {"kaneda": ("architecture", "dim", "channels", "P", "Q", "R", "levels"),
+                "multilevel": ("architecture", "dim", "channels", "blocks", "bottom", "coarsest")}
 WEIGHTS_DIR = Path(__file__).parent / "weights"
 
 
@@ -48,19 +50,20 @@ def check_grid(grid_shape, n, dim):
     return grid
 
 
-def padded_forward(net, x, levels):
+def padded_forward(net, x):
     """``net(x * sqrt(n))`` for unit-norm ``x`` of shape ``(batch, 1, *grid)``, ``n = prod(grid)``.
 
     The factor gives the network inputs of unit RMS per cell on every grid (with unit-norm inputs
     the cell values shrink like ``n**-1/2``: the biases dominate, training stalls on a plateau at
     larger grids and a model sees other magnitudes on other grids).  Every grid size is
-    zero-padded to a multiple of ``2**levels`` (Dirichlet exterior) and the output cropped back.
+    zero-padded to a multiple of ``2**depth`` (Dirichlet exterior; ``depth = net.depth(grid)``
+    pooling levels) and the output cropped back.
     """
     from torch.nn import functional as F
 
-    grid = x.shape[2:]
+    grid = tuple(x.shape[2:])
     x = x * math.sqrt(math.prod(grid))
-    step = 2 ** levels
+    step = 2 ** net.depth(grid)
     pads = [(-g) % step for g in grid]
     if any(pads):
         x = F.pad(x, [p for pad in reversed(pads) for p in (0, pad)])
@@ -84,8 +87,9 @@ class DCDMModel:
     Attributes
     ----------
     config : dict
-        ``dim``, ``channels``, ``P``, ``Q``, ``R``, ``levels`` (see the network description in
-        :func:`train_dcdm`).
+        ``architecture`` (``'kaneda'`` or ``'multilevel'``), ``dim``, ``channels`` and the
+        architecture's sizes (``P``, ``Q``, ``R``, ``levels``, or ``blocks``, ``bottom``,
+        ``coarsest``; see :func:`train_dcdm`).
     metadata : dict
         Training grid, seed, sample/epoch counts, numopt version and the loss ``history``
         (``'train'``: mean loss per epoch, ``'val'``: validation loss before training and after
@@ -106,7 +110,7 @@ class DCDMModel:
         return self.config["dim"]
 
     def __repr__(self):
-        cfg = ", ".join(f"{k}={self.config[k]}" for k in _CONFIG_KEYS)
+        cfg = ", ".join(f"{k}={self.config[k]!r}" for k in _CONFIG_KEYS[self.config["architecture"]])
         return f"DCDMModel({cfg}, trained on {self.metadata.get('grid_shape')})"
 
     def __call__(self, residual, grid_shape=None):
@@ -130,7 +134,7 @@ class DCDMModel:
         with torch.inference_mode():
             if is_numpy(xp):
                 x = torch.from_numpy(np.ascontiguousarray(unit, dtype=np.float32).reshape(grid))
-                y = padded_forward(self.network, x[None, None], self.config["levels"])
+                y = padded_forward(self.network, x[None, None])
                 return y[0, 0].numpy().astype(unit.dtype, copy=False)
             if is_cupy(xp):
                 return self._cupy_direction(torch, unit, grid)
@@ -146,7 +150,7 @@ class DCDMModel:
             net = self._device_networks[x.device] = _copy_network(self.network, x.device)
         stream = torch.cuda.ExternalStream(cupy.cuda.get_current_stream().ptr, device=x.device)
         with torch.cuda.stream(stream):
-            y = padded_forward(net, x.reshape(1, 1, *grid), self.config["levels"])[0, 0]
+            y = padded_forward(net, x.reshape(1, 1, *grid))[0, 0]
             return cupy.from_dlpack(y.contiguous()).astype(unit.dtype, copy=False)
 
     def save(self, path):
@@ -175,7 +179,8 @@ class DCDMModel:
         if not isinstance(blob, dict) or blob.get("format") != _FORMAT:
             raise ValueError(f"{path!r} is not a DCDM model file (format tag {_FORMAT!r} missing)")
         config = blob.get("config", {})
-        if set(config) != set(_CONFIG_KEYS) or config["dim"] not in (2, 3):
+        keys = _CONFIG_KEYS.get(config.get("architecture")) if isinstance(config, dict) else None
+        if keys is None or set(config) != set(keys) or config["dim"] not in (2, 3):
             raise ValueError(f"{path!r}: invalid DCDM configuration {config!r}")
         network = build_network(**config)
         try:
@@ -194,12 +199,13 @@ class DCDMModel:
         return _shipped_model(cls, dim)
 
 
-def build_network(dim, channels, P, Q, R, levels):
-    """A freshly initialised :class:`DCDMNet` (float32, CPU)."""
+def build_network(architecture, **sizes):
+    """A freshly initialised network (float32, CPU): ``'kaneda'`` -> :class:`DCDMNet`,
+    ``'multilevel'`` -> :class:`MultilevelNet`, with the sizes of ``_CONFIG_KEYS``."""
     import_torch("the DCDM network")
-    from ._network import DCDMNet
+    from ._network import DCDMNet, MultilevelNet
 
-    return DCDMNet(dim, channels, P, Q, R, levels)
+    return {"kaneda": DCDMNet, "multilevel": MultilevelNet}[architecture](**sizes)
 
 
 @functools.lru_cache(maxsize=2)

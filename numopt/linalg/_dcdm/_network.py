@@ -1,4 +1,5 @@
-"""The DCDM network: a fully convolutional residual U-shaped CNN on 2-D or 3-D grids (needs torch).
+"""The DCDM networks (need torch): Kaneda et al.'s residual U-shaped CNN and a multilevel variant
+whose depth follows the grid.
 
 Imported only after ``import_optional("torch", ...)`` succeeded (torch is the optional ``deep`` extra).
 """
@@ -6,7 +7,27 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-__all__ = ["DCDMNet"]
+__all__ = ["DCDMNet", "MultilevelNet", "multilevel_depth"]
+
+
+def _pool(x):
+    return (F.avg_pool2d if x.dim() == 4 else F.avg_pool3d)(x, 2)
+
+
+def _restrict(x):
+    """Cell-centred full weighting: per axis the filter ``[1, 3, 3, 1] / 8`` (the adjoint of linear
+    interpolation, up to a factor 2) at stride 2, zero padding (Dirichlet), every channel alone."""
+    dim = x.dim() - 2
+    taps = torch.tensor([1.0, 3.0, 3.0, 1.0], dtype=x.dtype, device=x.device) / 8.0
+    kernel = taps
+    for _ in range(dim - 1):
+        kernel = kernel[..., None] * taps
+    weight = kernel.expand(x.shape[1], 1, *(4,) * dim)
+    return (F.conv2d if dim == 2 else F.conv3d)(x, weight, stride=2, padding=1, groups=x.shape[1])
+
+
+def _upsample(x):
+    return F.interpolate(x, scale_factor=2, mode="nearest")
 
 
 class DCDMNet(nn.Module):
@@ -34,12 +55,9 @@ class DCDMNet(nn.Module):
         self.fine_out = convs(2 * R)
         self.project = conv(channels, 1, 1)
 
-    def _pool(self, x):
-        return (F.avg_pool2d if self.dim == 2 else F.avg_pool3d)(x, 2)
-
-    @staticmethod
-    def _upsample(x):
-        return F.interpolate(x, scale_factor=2, mode="nearest")
+    def depth(self, grid):
+        """Pooling levels used on ``grid`` (fixed: ``levels``)."""
+        return self.levels
 
     @staticmethod
     def _pairs(layers, x, start, stop):
@@ -55,12 +73,80 @@ class DCDMNet(nn.Module):
         for k in range(2, 2 * self.P, 2):
             a = F.relu(self.fine_in[k](b)) + a
             b = F.relu(self.fine_in[k + 1](a))
-        m = self._pool(b)
+        m = _pool(b)
         if self.levels == 1:
             m = self._pairs(self.coarse, m, 0, 2 * self.Q)
         else:
             m = self._pairs(self.coarse, m, 0, 2)
-            quarter = self._pairs(self.coarse, self._pool(m), 2, 2 * self.Q)
-            m = self._pairs(self.coarse, self._upsample(quarter) + m, 2 * self.Q, 2 * self.Q + 2)
-        u = self._pairs(self.fine_out, self._upsample(m) + b, 0, 2 * self.R)
+            quarter = self._pairs(self.coarse, _pool(m), 2, 2 * self.Q)
+            m = self._pairs(self.coarse, _upsample(quarter) + m, 2 * self.Q, 2 * self.Q + 2)
+        u = self._pairs(self.fine_out, _upsample(m) + b, 0, 2 * self.R)
         return self.project(u)
+
+
+def multilevel_depth(grid, coarsest):
+    """Restriction levels of :class:`MultilevelNet` on ``grid``: halve until the smallest side is at
+    most ``coarsest`` (``ceil(log2(min(grid) / coarsest))``, at least 0)."""
+    depth, side = 0, min(grid)
+    while side > coarsest:
+        side = -(-side // 2)
+        depth += 1
+    return depth
+
+
+class _ResidualBlock(nn.Module):
+    """``x + conv(relu(conv(relu(x))))`` (pre-activation, bias-free 3x3(x3) convolutions)."""
+
+    def __init__(self, conv, channels):
+        super().__init__()
+        self.first = conv(channels, channels, 3, padding=1, bias=False)
+        self.second = conv(channels, channels, 3, padding=1, bias=False)
+
+    def forward(self, x):
+        return x + self.second(F.relu(self.first(F.relu(x))))
+
+
+class MultilevelNet(nn.Module):
+    """A V-cycle-shaped CNN whose levels share their weights, so its depth follows the grid.
+
+    On a grid it restricts ``depth = multilevel_depth(grid, coarsest)`` times.  Each level maps
+    its features ``h`` (``channels`` maps) to an output:
+
+    .. code-block:: text
+
+        s = smooth(h);  out = correct(s) + 4 interpolate(cycle(restrict(s)))
+
+    with ``bottom(h)`` at the coarsest level; ``smooth``, ``correct`` and ``bottom`` are residual
+    blocks.  Restriction (cell-centred full weighting), interpolation (bi/trilinear) and the
+    factor 4 are fixed: 4 is the ``h**2`` ratio between the unscaled Laplacian stencils of two
+    levels, so a level's output is in the units of its own grid and the smooth modes get the
+    ``~N**2`` amplification of ``A^{-1}`` on an ``N``-point grid whatever the depth.  Lift
+    (3x3(x3), 1 -> c) and projection (1x1, c -> 1) are linear.  All convolutions are bias-free:
+    the network is positively homogeneous (``f(t r) = t f(r)``, ``t > 0``).  The same weights
+    apply at 16^3, 64^3 or 256^3, and the receptive field always covers the grid.
+    """
+
+    def __init__(self, dim, channels, blocks, bottom, coarsest):
+        super().__init__()
+        conv = {2: nn.Conv2d, 3: nn.Conv3d}[dim]
+        self.dim, self.coarsest = dim, coarsest
+        self.lift = conv(1, channels, 3, padding=1, bias=False)
+        self.smooth = nn.Sequential(*(_ResidualBlock(conv, channels) for _ in range(blocks)))
+        self.correct = nn.Sequential(*(_ResidualBlock(conv, channels) for _ in range(blocks)))
+        self.bottom = nn.Sequential(*(_ResidualBlock(conv, channels) for _ in range(bottom)))
+        self.project = conv(channels, 1, 1, bias=False)
+
+    def depth(self, grid):
+        """Restriction levels used on ``grid``."""
+        return multilevel_depth(grid, self.coarsest)
+
+    def _cycle(self, h, depth):
+        if depth == 0:
+            return self.bottom(h)
+        s = self.smooth(h)
+        coarse = self._cycle(_restrict(s), depth - 1)
+        mode = "bilinear" if self.dim == 2 else "trilinear"
+        return self.correct(s) + 4.0 * F.interpolate(coarse, scale_factor=2, mode=mode)
+
+    def forward(self, r):
+        return self.project(self._cycle(self.lift(r), self.depth(r.shape[2:])))
