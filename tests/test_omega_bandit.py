@@ -117,6 +117,80 @@ def test_contextual_beats_noncontextual_when_context_decides(learner):
     assert ctx < plain, (ctx, plain)
 
 
+def _recorded_thompson(learner, T=300, seed=3):
+    """A Thompson bandit after T steps, and its observations ``(arm, features, log cost)``."""
+    bandit = _make(learner, seed=seed)
+    rng = np.random.default_rng(seed)
+    seen = []
+    for _ in range(T):
+        c = float(rng.random())
+        arm = int(np.searchsorted(bandit.omegas, bandit.suggest(c)))
+        f = bandit._impl.pending.copy()
+        cost = float(rng.poisson(40.0 + 15.0 * abs(arm - 4.0 - 10.0 * c)))
+        bandit.update(cost)
+        seen.append((arm, f, math.log(max(cost, 1.0))))
+    return bandit, seen
+
+
+@pytest.mark.parametrize("learner", ["thompson", "cheb-thompson"])
+def test_thompson_cached_posterior_matches_weighted_ridge_lstsq(learner, jit):
+    # The incrementally cached posterior (both the compiled and the NumPy path) against the
+    # definition, solved from the raw observations by lstsq: arm k's ridge regression of
+    # y - ybar on f, own rows weight 1, rows of arms k -+ 1 weight rho_k = rho0 / (1 + n_k / n0),
+    # penalty lam |theta|^2; rss = weighted residual + penalty at the optimum.
+    bandit, seen = _recorded_thompson(learner)
+    impl = bandit._impl
+    ybar = np.mean([y for _, _, y in seen])
+    for k in range(impl.dof.shape[0]):
+        own = [(f, y) for arm, f, y in seen if arm == k]
+        rho = impl.rho0 / (1.0 + len(own) / impl.n0)
+        rows = [(1.0, f, y) for f, y in own]
+        rows += [(rho, f, y) for arm, f, y in seen if abs(arm - k) == 1]
+        m = impl.degree + 1
+        F = np.array([math.sqrt(w) * f for w, f, _ in rows] + list(math.sqrt(impl.lam) * np.eye(m)))
+        r = np.array([math.sqrt(w) * (y - ybar) for w, _, y in rows] + [0.0] * m)
+        theta = np.linalg.lstsq(F, r, rcond=None)[0]
+        rss = float(np.sum((r - F @ theta) ** 2))
+        cached_theta = impl.ab[k, 0] - ybar * impl.ab[k, 1]
+        cached_rss = impl.rss_coef[k] @ [1.0, -2.0 * ybar, ybar * ybar]
+        # theta: a well-conditioned 6x6 solve, 1e-9 is ~1e5 eps.  rss is a difference of sums of
+        # squares of size sum (y - ybar)^2 + n ybar^2 (~1e4 here): 1e-9 of that scale.
+        np.testing.assert_allclose(cached_theta, theta, rtol=1e-9, atol=1e-9)
+        scale = sum(w * y * y for w, _, y in rows)
+        assert abs(cached_rss - rss) <= 1e-9 * scale, (k, cached_rss, rss)
+        assert impl.dof[k] == pytest.approx(impl.nu0 + sum(w for w, _, _ in rows), rel=1e-14)
+
+
+@pytest.mark.parametrize("learner", ["thompson", "cheb-thompson"])
+def test_thompson_compiled_and_numpy_paths_agree(learner, monkeypatch):
+    from numopt._lib import _jit
+
+    if not _jit.HAS_NUMBA:
+        pytest.skip("numba not installed")
+    runs = {}
+    for disabled in (False, True):
+        monkeypatch.setattr(_jit, "JIT_DISABLED", disabled)
+        bandit, seen = _recorded_thompson(learner, T=1000)
+        runs[disabled] = bandit._impl, [arm for arm, _, _ in seen]
+    (fast, arms_fast), (ref, arms_ref) = runs[False], runs[True]
+    assert fast._kernels is not None and ref._kernels is None
+    # Same draws, posteriors equal to rounding: the same arms (a tie within 1e-12 has
+    # probability ~1e-10 per step).
+    assert arms_fast == arms_ref
+    for name in ("ff", "fy", "yy", "count", "total"):
+        np.testing.assert_allclose(getattr(fast, name), getattr(ref, name), rtol=1e-13)
+    np.testing.assert_allclose(fast.ab, ref.ab, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(fast.Ginv, ref.Ginv, rtol=1e-9, atol=1e-12)
+
+
+def test_sample_draws_as_generator_choice():
+    from numopt.linalg._bandit import _sample
+
+    p = np.random.default_rng(0).dirichlet(np.full(20, 0.3))
+    a, b = np.random.default_rng(1), np.random.default_rng(1)
+    assert [_sample(p, a) for _ in range(2000)] == [int(b.choice(20, p=p)) for _ in range(2000)]
+
+
 def test_tsallis_inf_cb_bins_to_nearest_centre():
     bandit = OmegaBandit(learner="tsallis-inf-cb", context_range=(0.0, 10.0), n_bins=5, seed=0)
     impl = bandit._impl  # centres 1, 3, 5, 7, 9
@@ -170,6 +244,9 @@ def test_state_dict_round_trip_reproduces_next_suggestions(learner):
     arm = int(np.searchsorted(bandit.omegas, first))
     bandit.update(costs(arm, pending_context))
     clone.update(costs(arm, pending_context))
+    if hasattr(bandit._impl, "Ginv"):  # the cached posterior is rebuilt bit for bit
+        for name in ("Ginv", "ab", "rss_coef", "dof"):
+            assert np.array_equal(getattr(bandit._impl, name), getattr(clone._impl, name)), name
     for _ in range(100):
         c = float(rng.random())
         w1, w2 = bandit.suggest(c), clone.suggest(c)

@@ -34,6 +34,17 @@ def _chebyshev_features(c, low, high, degree):
     return f
 
 
+def _sample(p, rng):
+    """An index drawn from probabilities ``p``: the draw of ``rng.choice(len(p), p=p)``.
+
+    The same inverse-CDF sampling (one ``rng.random()``, ``searchsorted`` on the normalised
+    cumulative sum), without ``choice``'s argument checks that cost more than the learner's step.
+    """
+    cdf = p.cumsum()
+    cdf /= cdf[-1]
+    return int(cdf.searchsorted(rng.random(), side="right"))
+
+
 def tsallis_weights(losses, eta):
     r"""Probabilities of the 1/2-Tsallis FTRL step and the normaliser's ``u``.
 
@@ -155,7 +166,7 @@ class TsallisINF:
     def choose(self, context, rng):
         self.pending_bin = self._bin(context)
         p = self.bins[self.pending_bin].probabilities()
-        arm = int(rng.choice(p.shape[0], p=p))
+        arm = _sample(p, rng)
         self.prob = float(p[arm])
         return arm
 
@@ -224,7 +235,7 @@ class ChebCB:
         p = 1.0 / (d + self.eta * (y - y[best]))
         p[best] = 0.0
         p[best] = 1.0 - p.sum()
-        arm = int(rng.choice(d, p=p))
+        arm = _sample(p, rng)
         self.pending = (f, float(self.theta[arm] @ f))
         return arm
 
@@ -298,6 +309,11 @@ class Thompson:
     * neighbouring ``omega`` cost alike, so an observation of arm ``j`` also enters the regressions
       of arms ``j -+ 1`` with weight ``rho_i = rho0 / (1 + n_i / n0)`` (``n_i`` the arm's own
       observations): a shared model early on that fades as each arm gets its own data.
+
+    Cost per step: the sums of each arm and its posterior in the form of :meth:`_refit` are cached;
+    an update refits only the (at most three) arms it touched, so a step is O(d m^2 + m^3)
+    arithmetic, done by compiled kernels (``numopt._kernels._bandit``) when numba is available and
+    by the NumPy code here otherwise (same formulas; the two agree to rounding).
     """
 
     contextual = False
@@ -317,57 +333,97 @@ class Thompson:
         self.count = np.zeros((2, d))
         self.total = np.zeros(2)    # number and sum of all y
         self.pending = None         # features of the pending suggestion
+        # An observation of arm j enters layer 0 of arm j and layer 1 of arms j -+ 1.
+        self._targets = []
+        for j in range(d):
+            arms = np.arange(max(j - 1, 0), min(j + 2, d))
+            self._targets.append(((arms != j).astype(np.intp), arms))
+        # Cached posterior (see _refit): G^-1, [a, b], rss coefficients, nu0 + C.
+        self.Ginv = np.empty((d, m, m))
+        self.ab = np.empty((d, 2, m))
+        self.rss_coef = np.empty((d, 3))
+        self.dof = np.empty(d)
+        self._kernels = _thompson_kernels()
+        self._refit(np.arange(d))
+
+    def _refit(self, arms):
+        r"""Cache the posterior of ``arms`` in the form :meth:`choose` evaluates for any ``ybar``.
+
+        With pooled sums ``G = lam I + sum f f^T``, ``P = sum f y``, ``Q = sum f``,
+        ``Y = sum y^2``, ``C = sum 1`` (own + ``rho_i`` x neighbours'), ``a = G^{-1} P`` and
+        ``b = G^{-1} Q``, the posterior mean is ``theta = a - ybar b`` and the residual sum of
+        squares of the centred data is
+        ``rss = (Y - P.a) - 2 ybar (P_0 - P.b) + ybar^2 (C - Q.b)`` (``f_0 = 1``, ``G`` symmetric).
+        Only the (at most three) arms an observation touched are refitted, in :meth:`learn`.
+        """
+        if self._kernels is not None:
+            self._kernels.thompson_refit(arms, self.ff, self.fy, self.f1, self.yy, self.count,
+                                         self.lam, self.rho0, self.n0, self.nu0, self.Ginv,
+                                         self.ab, self.rss_coef, self.dof)
+            return
+        m = self.degree + 1
+        shared = self.rho0 / (1.0 + self.count[0, arms] / self.n0)
+
+        def pooled(s):
+            return s[0, arms] + shared.reshape((-1,) + (1,) * (s.ndim - 2)) * s[1, arms]
+
+        G = pooled(self.ff)
+        G += self.lam * np.eye(m)
+        Ginv = np.linalg.inv(G)
+        P, Q, C = pooled(self.fy), pooled(self.f1), pooled(self.count)
+        ab = Ginv @ np.stack([P, Q], axis=2)               # columns a, b
+        self.Ginv[arms] = Ginv
+        self.ab[arms] = ab.transpose(0, 2, 1)
+        Pab = np.einsum("ki,kij->kj", P, ab)               # P.a, P.b
+        self.rss_coef[arms] = np.stack([pooled(self.yy) - Pab[:, 0], P[:, 0] - Pab[:, 1],
+                                        C - np.einsum("ki,ki->k", Q, ab[:, :, 1])], axis=1)
+        self.dof[arms] = self.nu0 + C
 
     def _features(self, context):
         if self.degree == 0:
             return np.ones(1)
         return _chebyshev_features(context, *self.context_range, self.degree)
 
-    def _posterior(self):
-        """``ybar``, posterior means ``theta`` (d, m), noise variances (d,), ``G^-1`` (d, m, m)."""
-        ybar = self.total[1] / self.total[0] if self.total[0] > 0 else 0.0
-        shared = self.rho0 / (1.0 + self.count[0] / self.n0)
-        weight = np.stack([np.ones_like(shared), shared])
-
-        def pooled(a):
-            return np.einsum("wk,wk...->k...", weight, a)
-
-        m = self.degree + 1
-        Ginv = np.linalg.inv(self.lam * np.eye(m) + pooled(self.ff))
-        fy, f1, count = pooled(self.fy), pooled(self.f1), pooled(self.count)
-        rhs = fy - ybar * f1
-        theta = np.einsum("kij,kj->ki", Ginv, rhs)
-        centred = pooled(self.yy) - 2.0 * ybar * fy[:, 0] + count * ybar ** 2
-        rss = np.maximum(centred - np.einsum("ki,ki->k", theta, rhs), 0.0)
-        var = (self.nu0 * self.sigma0 ** 2 + rss) / (self.nu0 + count)
-        return ybar, theta, var, Ginv
-
     def choose(self, context, rng):
         f = self._features(context)
-        ybar, theta, var, Ginv = self._posterior()
-        expected = ybar + theta @ f + 0.5 * var
-        width = np.sqrt(var * np.einsum("i,kij,j->k", f, Ginv, f))
-        score = expected + width * rng.standard_normal(expected.shape[0])
+        n, total = self.total.tolist()
+        ybar = total / n if n > 0 else 0.0
+        z = rng.standard_normal(self.dof.shape[0])
+        self.pending = f
+        if self._kernels is not None:
+            return self._kernels.thompson_choose(f, ybar, self.Ginv, self.ab, self.rss_coef,
+                                                 self.dof, self.count, z, self.radius,
+                                                 self.nu0 * self.sigma0 ** 2)
+        rss = self.rss_coef @ np.array([1.0, -2.0 * ybar, ybar * ybar])
+        var = (self.nu0 * self.sigma0 ** 2 + np.maximum(rss, 0.0)) / self.dof
+        mean_ab = self.ab @ f                               # a.f, b.f
+        expected = mean_ab[:, 0] - ybar * mean_ab[:, 1] + (ybar + 0.5 * var)
         played = self.count[0] > 0
         if played.any():
-            leader = int(np.argmin(np.where(played, expected, np.inf)))
-            outside = np.abs(np.arange(score.shape[0]) - leader) > self.radius
-            score[outside] = np.inf
-        self.pending = f
-        return int(np.argmin(score))
+            leader = int(np.where(played, expected, np.inf).argmin())
+            lo, hi = max(leader - self.radius, 0), leader + self.radius + 1
+        else:
+            lo, hi = 0, expected.shape[0]
+        width = np.sqrt(var[lo:hi] * (self.Ginv[lo:hi] @ f @ f))
+        score = expected[lo:hi] + width * z[lo:hi]
+        return lo + int(score.argmin())
 
     def learn(self, arm, cost):
         f, self.pending = self.pending, None
         y = math.log(max(cost, 1.0))
-        d = self.count.shape[1]
-        for which, i in ((0, arm), (1, arm - 1), (1, arm + 1)):
-            if 0 <= i < d:
-                self.ff[which, i] += np.outer(f, f)
-                self.fy[which, i] += f * y
-                self.f1[which, i] += f
-                self.yy[which, i] += y * y
-                self.count[which, i] += 1
+        layer, arms = self._targets[arm]
+        if self._kernels is not None:
+            self._kernels.thompson_learn(arm, f, y, self.ff, self.fy, self.f1, self.yy,
+                                         self.count, self.total)
+            self._refit(arms)
+            return
+        self.ff[layer, arms] += np.outer(f, f)
+        self.fy[layer, arms] += f * y
+        self.f1[layer, arms] += f
+        self.yy[layer, arms] += y * y
+        self.count[layer, arms] += 1.0
         self.total += (1.0, y)
+        self._refit(arms)
 
     def state(self):
         return {"ff": self.ff.tolist(), "fy": self.fy.tolist(), "f1": self.f1.tolist(),
@@ -379,6 +435,18 @@ class Thompson:
             setattr(self, name, _array(state[name], getattr(self, name).shape, name))
         pending = state["pending"]
         self.pending = None if pending is None else _array(pending, (self.degree + 1,), "pending")
+        self._refit(np.arange(self.count.shape[1]))
+
+
+def _thompson_kernels():
+    """The compiled learner step (``numopt._kernels._bandit``), or None for the NumPy path."""
+    from .._lib._jit import use_jit
+
+    if not use_jit(np):
+        return None
+    from .._kernels import _bandit
+
+    return _bandit
 
 
 class ChebThompson(Thompson):
