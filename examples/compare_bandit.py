@@ -9,6 +9,7 @@ Writes one plot with the regret curves of the faithful and the improved learners
     python examples/compare_bandit.py [--quick] [--heat 25,100] [--heat-steps 5000] [--out FILE]
     python examples/compare_bandit.py --skip-synthetic --heat 200 --heat-grid "" \
         --heat-steps 1000 --heat-omegas 1.5,1.75,1.95 --heat-learners cheb-thompson
+    python examples/compare_bandit.py --skip-synthetic --heat "" --heat-grid "" --overhead 100
 """
 import argparse
 import time
@@ -19,7 +20,7 @@ import numopt
 from numopt import OmegaBandit, solve_pcg, solve_sor, solve_sor_sequence
 from numopt._lib._jit import warmup
 from numopt.linalg._bandit import DEFAULT_OMEGAS, LEARNERS
-from numopt.linalg._sequence import grid_costs
+from numopt.linalg._sequence import METHODS, grid_costs
 from numopt.problems import heat_sequence, shifted_laplacian_sequence
 
 GRID = np.array(DEFAULT_OMEGAS)
@@ -140,6 +141,35 @@ def heat(nx, steps, seeds, omegas, learners):
            rows)
 
 
+def overhead(nx, steps, learners):
+    """Learner time (suggest + update) per instance vs SSOR-PCG solve time per instance (heat)."""
+    seq = heat_sequence(nx, steps=steps)
+    solve = METHODS["ssor-pcg"]
+    rows = []
+    for learner in learners:
+        bandit = _bandit(learner, seq.context_range, 0, n_bins=6)
+        solve_time, total, x = 0.0, 0, None
+        gen = iter(seq)
+        try:
+            A, b, kappa = next(gen)
+            while True:  # the loop of solve_sor_sequence(method='ssor-pcg', warm_start=True)
+                omega = bandit.suggest(kappa)
+                start = time.perf_counter()
+                res = solve(A, b, x, omega, 1e-8, 10_000)
+                solve_time += time.perf_counter() - start
+                bandit.update(res.nit)
+                total, x = total + res.nit, res.x
+                A, b, kappa = gen.send(x)
+        except StopIteration:
+            pass
+        rows.append((learner, total, f"{1e6 * bandit.seconds / steps:.1f}",
+                     f"{1e3 * solve_time / steps:.3f}", f"{100 * bandit.seconds / solve_time:.2f}"))
+    _table(f"Learner overhead, heat nx = {nx} (n = {seq.n}), {steps} steps, SSOR-PCG, warm start "
+           "(learner = suggest + update; solve = solve_pcg)",
+           ("learner", "total iters", "learner us/instance", "solve ms/instance",
+            "learner % of solve"), rows)
+
+
 def heat_grid(nx, steps):
     """Best fixed omega over the whole grid and the grid instance-optimal policy (heat)."""
     seq = heat_sequence(nx, steps=steps)
@@ -182,6 +212,8 @@ def main():
                         help="fixed omegas of the SSOR-PCG comparators")
     parser.add_argument("--heat-learners", default=",".join(FAITHFUL + IMPROVED))
     parser.add_argument("--skip-synthetic", action="store_true")
+    parser.add_argument("--overhead", default="", help="comma-separated heat nx for the learner "
+                        "overhead table (e.g. 100: n = 9801)")
     parser.add_argument("--out", default="compare_bandit.png")
     args = parser.parse_args()
     warmup()
@@ -198,6 +230,8 @@ def main():
     omegas = [float(w) for w in args.heat_omegas.split(",")]
     for nx in heat_nx:
         heat(nx, heat_steps, seeds[:1], omegas, args.heat_learners.split(","))
+    for nx in [int(v) for v in args.overhead.split(",") if v]:
+        overhead(nx, heat_steps, FAITHFUL + IMPROVED)
 
 
 if __name__ == "__main__":

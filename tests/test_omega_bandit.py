@@ -7,7 +7,9 @@ import pytest
 from scipy.optimize import brentq, lsq_linear
 
 from numopt import OmegaBandit
-from numopt.linalg._bandit import LEARNERS, box_qp, tsallis_weights
+from numopt._kernels._bandit import box_qp, chebcb_box_fit
+from numopt._lib._jit import host_kernel
+from numopt.linalg._bandit import LEARNERS, tsallis_weights
 
 CONTEXTUAL = [name for name, cls in LEARNERS.items() if cls.contextual]
 
@@ -208,7 +210,7 @@ def test_chebcb_constants():
     np.testing.assert_allclose(impl.ub, [1 / impl.N] + [2 / (impl.N * j) for j in range(1, 6)])
 
 
-def test_chebcb_box_fit_satisfies_kkt():
+def test_chebcb_box_fit_satisfies_kkt(jit):
     # A Gram matrix whose unconstrained LS solution violates the box: the BVLS solution must satisfy
     # the bound-constrained KKT conditions of min theta^T G theta - 2 theta^T h / s.
     impl = OmegaBandit(learner="chebcb", context_range=(0, 1))._impl
@@ -217,7 +219,7 @@ def test_chebcb_box_fit_satisfies_kkt():
     impl.G[0] = F.T @ F
     impl.h[0] = F.T @ (50.0 * rng.standard_normal(30))
     impl.q[0] = 1e4
-    theta, resnorm = impl._box_fit(0, 1.0)
+    theta, resnorm = host_kernel(chebcb_box_fit)(impl.G[0], impl.h[0], impl.q[0], impl.ub, 1.0)
     grad = 2 * (impl.G[0] @ theta - impl.h[0])
     at_upper = np.isclose(theta, impl.ub)
     at_lower = np.isclose(theta, -impl.ub)
@@ -346,7 +348,27 @@ def test_malformed_state_dict():
         OmegaBandit.from_state_dict({**good, "learner": "nope"})
 
 
-def test_box_qp_matches_scipy_bvls():
+def test_min_norm_solve_matches_numpy_pinv(jit):
+    # Jacobi eigen-solve vs numpy's SVD pseudo-inverse on PSD Gram matrices, full rank
+    # (condition <= ~1e4: agreement 1e-9 is ~1e3 cond eps) and rank-deficient with a clean
+    # gap (rank r < k: the null space is cut by both).
+    from numopt._kernels._bandit import PINV_RCOND, min_norm_solve
+
+    solve = host_kernel(min_norm_solve)
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        k = int(rng.integers(1, 7))
+        r = int(rng.integers(1, 2 * k + 1))
+        F = rng.standard_normal((r, k)) * rng.uniform(0.3, 3.0, k)
+        G, h = F.T @ F, rng.standard_normal(k)
+        ref = np.linalg.pinv(G) @ h
+        if r >= k and np.linalg.cond(G) > 1e4:
+            continue
+        np.testing.assert_allclose(solve(G, h, PINV_RCOND), ref, rtol=1e-9,
+                                   atol=1e-9 * np.abs(ref).max())
+
+
+def test_box_qp_matches_scipy_bvls(jit):
     # Objective of the active-set solution equals scipy's BVLS optimum (on a square root of G) to
     # rounding, for random, often rank-deficient Gram matrices; the solution is feasible.
     rng = np.random.default_rng(0)
@@ -355,7 +377,7 @@ def test_box_qp_matches_scipy_bvls():
         F = rng.standard_normal((k, 6)) * rng.uniform(0.1, 3, 6)
         G, g = F.T @ F, F.T @ (rng.standard_normal(k) * rng.uniform(0.01, 100))
         ub = rng.uniform(0.01, 1, 6)
-        theta = box_qp(G, g, ub)
+        theta = host_kernel(box_qp)(G, g, ub, 100)
         lam, V = np.linalg.eigh(G)
         keep = lam > lam.max() * 1e-12
         root = np.sqrt(lam[keep])[:, None] * V[:, keep].T

@@ -78,42 +78,6 @@ def tsallis_weights(losses, eta):
     return raw / raw.sum(), raw
 
 
-def box_qp(G, g, ub, max_steps=100):
-    """Minimise ``theta^T G theta - 2 g^T theta`` over ``|theta_j| <= ub_j`` (``G`` PSD, small).
-
-    Primal active-set method (Nocedal & Wright, Alg. 16.3) from the feasible ``theta = 0``: on the
-    free variables solve the equality-constrained problem (minimum-norm solution when ``G`` is
-    singular), step to it or to the first bound it crosses, and release the bound whose KKT
-    multiplier has the wrong sign until none has.
-    """
-    m = g.shape[0]
-    theta = np.zeros(m)
-    fixed = np.zeros(m, dtype=bool)
-    for _ in range(max_steps):
-        free = ~fixed
-        target = theta.copy()
-        if free.any():
-            rhs = g[free] - G[np.ix_(free, fixed)] @ theta[fixed]
-            target[free] = np.linalg.lstsq(G[np.ix_(free, free)], rhs, rcond=None)[0]
-        step = target - theta
-        with np.errstate(divide="ignore", invalid="ignore"):
-            room = np.where(step > 0, (ub - theta) / step, np.where(step < 0, (-ub - theta) / step,
-                                                                     np.inf))
-        blocking = int(np.argmin(room))
-        if room[blocking] < 1.0:
-            theta += room[blocking] * step
-            theta[blocking] = ub[blocking] if step[blocking] > 0 else -ub[blocking]
-            fixed[blocking] = True
-            continue
-        theta = target
-        grad = G @ theta - g  # KKT: grad_j <= 0 at an upper bound, >= 0 at a lower bound
-        wrong = fixed & (np.where(theta > 0, grad, -grad) > 1e-12 * (1.0 + np.abs(g).max()))
-        if not wrong.any():
-            return theta
-        fixed[int(np.argmax(np.where(wrong, np.abs(grad), -1.0)))] = False
-    return theta
-
-
 class _TsallisState:
     """One Tsallis-INF learner: step ``t``, importance-weighted losses ``K``, cost sum and count."""
 
@@ -221,6 +185,7 @@ class ChebCB:
         self.q = np.zeros(d)
         self.count = np.zeros(d, dtype=np.int64)
         self.theta = np.zeros((d, m))
+        self.lstsq = np.zeros((d, m))  # pinv(G_i) h_i: theta_i = lstsq_i / scale unless boxed
         self.t = 1
         self.eta = 0.0
         self.kmax = 0.0
@@ -229,47 +194,19 @@ class ChebCB:
 
     def choose(self, context, rng):
         f = _chebyshev_features(context, *self.context_range, self.degree)
-        y = self.theta @ f
-        d = y.shape[0]
-        best = int(np.argmin(y))
-        p = 1.0 / (d + self.eta * (y - y[best]))
-        p[best] = 0.0
-        p[best] = 1.0 - p.sum()
+        p = _chebcb_kernel("chebcb_probabilities")(self.theta, f, self.eta)
         arm = _sample(p, rng)
         self.pending = (f, float(self.theta[arm] @ f))
         return arm
 
-    def _box_fit(self, arm, scale):
-        """Least squares with ``|theta_j| <= ub_j``: :func:`box_qp` on the arm's Gram form."""
-        G, g = self.G[arm], self.h[arm] / scale
-        theta = box_qp(G, g, self.ub)
-        resnorm = float(theta @ G @ theta - 2.0 * theta @ g + self.q[arm] / scale ** 2)
-        return theta, max(resnorm, 0.0)
-
     def learn(self, arm, cost):
         f, pi = self.pending
         self.pending = None
-        self.G[arm] += np.outer(f, f)
-        self.h[arm] += f * (cost - 1.0)
-        self.q[arm] += (cost - 1.0) ** 2
-        self.count[arm] += 1
-        self.sums += (pi * pi, pi * cost, cost * cost)
-        old_scale = self.kmax * self.N
-        self.kmax = max(self.kmax, cost)
-        scale = self.kmax * self.N
-        resnorm = 0.0
-        if scale > 0:
-            arms = np.flatnonzero(self.count) if scale != old_scale else [arm]
-            for i in arms:
-                theta = np.linalg.pinv(self.G[i]) @ self.h[i] / scale
-                if np.any(np.abs(theta) > self.ub):
-                    theta, resnorm = self._box_fit(i, scale)
-                self.theta[i] = theta
-            R = self.sums[0] - 2.0 * self.sums[1] / scale + self.sums[2] / scale ** 2
-        else:
-            R = 0.0
+        self.kmax, excess = _chebcb_kernel("chebcb_learn")(
+            arm, f, pi, float(cost), self.G, self.h, self.q, self.count, self.lstsq, self.theta,
+            self.sums, self.ub, self.N, self.kmax)
         d = self.theta.shape[0]
-        self.eta = 2.0 * self.t * math.sqrt(d * self.t / (max(R - resnorm, 0.0)
+        self.eta = 2.0 * self.t * math.sqrt(d * self.t / (max(excess, 0.0)
                                                            + 2.0 * self.alpha ** 2 * self.t))
         self.t += 1
 
@@ -283,10 +220,23 @@ class ChebCB:
         for name in ("G", "h", "q", "theta", "sums"):
             setattr(self, name, _array(state[name], getattr(self, name).shape, name))
         self.count = _array(state["count"], self.count.shape, "count").astype(np.int64)
+        from .._kernels._bandit import PINV_RCOND
+
+        solve = _chebcb_kernel("min_norm_solve")
+        for i in np.flatnonzero(self.count):
+            self.lstsq[i] = solve(self.G[i], self.h[i], PINV_RCOND)
         self.t, self.eta, self.kmax = int(state["t"]), float(state["eta"]), float(state["kmax"])
         pending = state["pending"]
         self.pending = None if pending is None else (
             _array(pending[0], (self.degree + 1,), "pending"), float(pending[1]))
+
+
+def _chebcb_kernel(name):
+    """A ChebCB least-squares step of ``numopt._kernels._bandit`` (compiled, or its Python body)."""
+    from .._kernels import _bandit
+    from .._lib._jit import host_kernel
+
+    return host_kernel(getattr(_bandit, name))
 
 
 class Thompson:
