@@ -7,9 +7,9 @@ import pytest
 from scipy.optimize import brentq, lsq_linear
 
 from numopt import OmegaBandit
-from numopt._kernels._bandit import box_qp, chebcb_box_fit
+from numopt._kernels._bandit import box_qp, chebcb_box_fit, tsallis_weights
 from numopt._lib._jit import host_kernel
-from numopt.linalg._bandit import LEARNERS, tsallis_weights
+from numopt.linalg._bandit import LEARNERS
 
 CONTEXTUAL = [name for name, cls in LEARNERS.items() if cls.contextual]
 
@@ -32,10 +32,11 @@ def _adversarial_losses():
 
 
 @pytest.mark.parametrize("t", [1, 10, 1000, 10**7])
-def test_tsallis_weights_normalised_against_brentq(t):
+def test_tsallis_weights_normalised_against_brentq(t, jit):
+    tsallis = host_kernel(tsallis_weights)
     eta = 2.0 / math.sqrt(t)
     for L in _adversarial_losses():
-        p, raw = tsallis_weights(L, eta)
+        p, raw = tsallis(L, eta)
         # |sum p - 1| and the defining equation sum_i (u + a_i)^-2 = 1 (i.e.
         # sum 4 (eta (L_i - x))^-2 = 1 with x = min L - 2u/eta) hold to 1e-10: both are O(d eps)
         # for a root accurate to 1e-13.
@@ -185,7 +186,7 @@ def test_thompson_compiled_and_numpy_paths_agree(learner, monkeypatch):
     np.testing.assert_allclose(fast.Ginv, ref.Ginv, rtol=1e-9, atol=1e-12)
 
 
-def test_sample_draws_as_generator_choice():
+def test_sample_draws_as_generator_choice(jit):
     from numopt.linalg._bandit import _sample
 
     p = np.random.default_rng(0).dirichlet(np.full(20, 0.3))

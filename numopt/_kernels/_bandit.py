@@ -2,8 +2,9 @@
 
 A learner's state is a few numbers per arm; in NumPy a step costs tens of small-array calls,
 which at n = 1e4 is a noticeable share of a solve.  The Thompson kernels follow the NumPy
-reference ``Thompson._refit`` / ``Thompson.choose``; ChebCB's least-squares solves run through
-:func:`~numopt._lib._jit.host_kernel` (their Python body is the reference).
+reference ``Thompson._refit`` / ``Thompson.choose``; the sampler, the Tsallis-INF normaliser and
+ChebCB's steps run through :func:`~numopt._lib._jit.host_kernel` (their Python body is the
+reference).
 """
 import math
 
@@ -13,6 +14,50 @@ from .._lib._jit import kernel
 
 EPS = float(np.finfo(np.float64).eps)
 PINV_RCOND = 1e-15  # numpy.linalg.pinv's default
+
+
+@kernel
+def sample_index(p, u):
+    """``rng.choice(len(p), p=p)`` given its uniform draw ``u``: the same inverse-CDF sampling
+    (``searchsorted`` on the normalised cumulative sum) without ``choice``'s argument checks."""
+    cdf = np.cumsum(p)
+    cdf /= cdf[-1]
+    return np.searchsorted(cdf, u, side="right")
+
+
+@kernel
+def tsallis_weights(losses, eta):
+    r"""Probabilities of the 1/2-Tsallis FTRL step and the normaliser's ``u``.
+
+    ``p_i = 4 (eta (L_i - x))^{-2}`` with ``sum_i p_i = 1`` is, with
+    ``a_i = (eta/2)(L_i - min L)`` and ``x = min L - 2u/eta``, the root ``u in [1, sqrt(d)]`` of
+    ``g(u) = sum_i (u + a_i)^{-2} - 1``.
+    ``g`` is convex and decreasing, so Newton from ``u = 1`` rises monotonically to the root; it is
+    stopped at ``g(u) <= 1e-13`` (or 50 steps) and followed by bisection if it has not got there.
+
+    Returns ``(p, raw)``: the normalised probabilities and the raw weights ``(u + a_i)^{-2}``.
+    """
+    d = losses.shape[0]
+    a = 0.5 * eta * (losses - losses.min())
+    upper = math.sqrt(d)
+    u = 1.0
+    newton_converged = False
+    for _ in range(50):
+        g = ((u + a) ** -2.0).sum() - 1.0
+        if g <= 1e-13:
+            newton_converged = True
+            break
+        u = min(u + g / (2.0 * ((u + a) ** -3.0).sum()), upper)
+    if not newton_converged:
+        low, high = 1.0, upper
+        for _ in range(200):
+            u = 0.5 * (low + high)
+            g = ((u + a) ** -2.0).sum() - 1.0
+            if abs(g) <= 1e-13 or high - low <= 1e-15 * high:
+                break
+            low, high = (u, high) if g > 0 else (low, u)
+    raw = (u + a) ** -2.0
+    return raw / raw.sum(), raw
 
 
 @kernel
@@ -317,6 +362,8 @@ def warmup():
     Ginv, ab, rss_coef, dof = np.empty((d, m, m)), np.empty((d, 2, m)), np.empty((d, 3)), \
         np.empty(d)
     f = np.ones(m)
+    sample_index(f / f.sum(), 0.5)
+    tsallis_weights(f, 1.0)
     thompson_learn(1, f, 1.0, ff, fy, f1, yy, count, total)
     thompson_refit(np.arange(d), ff, fy, f1, yy, count, 1.0, 1.0, 30.0, 2.0, Ginv, ab, rss_coef,
                    dof)

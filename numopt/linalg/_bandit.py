@@ -35,47 +35,8 @@ def _chebyshev_features(c, low, high, degree):
 
 
 def _sample(p, rng):
-    """An index drawn from probabilities ``p``: the draw of ``rng.choice(len(p), p=p)``.
-
-    The same inverse-CDF sampling (one ``rng.random()``, ``searchsorted`` on the normalised
-    cumulative sum), without ``choice``'s argument checks that cost more than the learner's step.
-    """
-    cdf = p.cumsum()
-    cdf /= cdf[-1]
-    return int(cdf.searchsorted(rng.random(), side="right"))
-
-
-def tsallis_weights(losses, eta):
-    r"""Probabilities of the 1/2-Tsallis FTRL step and the normaliser's ``u``.
-
-    ``p_i = 4 (eta (L_i - x))^{-2}`` with ``sum_i p_i = 1`` is, with
-    ``a_i = (eta/2)(L_i - min L)`` and ``x = min L - 2u/eta``, the root ``u in [1, sqrt(d)]`` of
-    ``g(u) = sum_i (u + a_i)^{-2} - 1``.
-    ``g`` is convex and decreasing, so Newton from ``u = 1`` rises monotonically to the root; it is
-    stopped at ``g(u) <= 1e-13`` (or 50 steps) and followed by bisection if it has not got there.
-
-    Returns ``(p, raw)``: the normalised probabilities and the raw weights ``(u + a_i)^{-2}``.
-    """
-    d = losses.shape[0]
-    a = 0.5 * eta * (losses - losses.min())
-    upper = math.sqrt(d)
-    u = 1.0
-    for _ in range(50):
-        w = (u + a) ** -2.0
-        g = w.sum() - 1.0
-        if g <= 1e-13:
-            break
-        u = min(u + g / (2.0 * float(((u + a) ** -3.0).sum())), upper)
-    else:
-        low, high = 1.0, upper
-        for _ in range(200):
-            u = 0.5 * (low + high)
-            g = ((u + a) ** -2.0).sum() - 1.0
-            if abs(g) <= 1e-13 or high - low <= 1e-15 * high:
-                break
-            low, high = (u, high) if g > 0 else (low, u)
-    raw = (u + a) ** -2.0
-    return raw / raw.sum(), raw
+    """An index drawn from probabilities ``p``: the draw of ``rng.choice(len(p), p=p)``."""
+    return int(_learner_kernel("sample_index")(p, rng.random()))
 
 
 class _TsallisState:
@@ -92,7 +53,7 @@ class _TsallisState:
         s = (self.S - self.n) / self.n if self.n > 0 else 1.0
         if not (math.isfinite(s) and s > 0):
             s = 1.0
-        return tsallis_weights(self.K / s, eta)[0]
+        return _learner_kernel("tsallis_weights")(self.K / s, eta)[0]
 
     def learn(self, arm, prob, cost):
         c = max(cost, 1.0)
@@ -194,7 +155,7 @@ class ChebCB:
 
     def choose(self, context, rng):
         f = _chebyshev_features(context, *self.context_range, self.degree)
-        p = _chebcb_kernel("chebcb_probabilities")(self.theta, f, self.eta)
+        p = _learner_kernel("chebcb_probabilities")(self.theta, f, self.eta)
         arm = _sample(p, rng)
         self.pending = (f, float(self.theta[arm] @ f))
         return arm
@@ -202,7 +163,7 @@ class ChebCB:
     def learn(self, arm, cost):
         f, pi = self.pending
         self.pending = None
-        self.kmax, excess = _chebcb_kernel("chebcb_learn")(
+        self.kmax, excess = _learner_kernel("chebcb_learn")(
             arm, f, pi, float(cost), self.G, self.h, self.q, self.count, self.lstsq, self.theta,
             self.sums, self.ub, self.N, self.kmax)
         d = self.theta.shape[0]
@@ -222,7 +183,7 @@ class ChebCB:
         self.count = _array(state["count"], self.count.shape, "count").astype(np.int64)
         from .._kernels._bandit import PINV_RCOND
 
-        solve = _chebcb_kernel("min_norm_solve")
+        solve = _learner_kernel("min_norm_solve")
         for i in np.flatnonzero(self.count):
             self.lstsq[i] = solve(self.G[i], self.h[i], PINV_RCOND)
         self.t, self.eta, self.kmax = int(state["t"]), float(state["eta"]), float(state["kmax"])
@@ -231,8 +192,8 @@ class ChebCB:
             _array(pending[0], (self.degree + 1,), "pending"), float(pending[1]))
 
 
-def _chebcb_kernel(name):
-    """A ChebCB least-squares step of ``numopt._kernels._bandit`` (compiled, or its Python body)."""
+def _learner_kernel(name):
+    """A step of ``numopt._kernels._bandit``: compiled, or its Python body when the JIT is off."""
     from .._kernels import _bandit
     from .._lib._jit import host_kernel
 
