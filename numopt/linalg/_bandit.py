@@ -10,6 +10,7 @@ Learners (registry :data:`LEARNERS`):
 """
 import math
 import numbers
+import types
 
 import numpy as np
 
@@ -34,9 +35,19 @@ def _chebyshev_features(c, low, high, degree):
     return f
 
 
-def _sample(p, rng):
+def _learner_kernels():
+    """The steps of ``numopt._kernels._bandit``: compiled, or their Python bodies (JIT off)."""
+    from .._kernels import _bandit
+    from .._lib._jit import host_kernel
+
+    names = ("sample_index", "tsallis_weights", "chebcb_probabilities", "chebcb_learn",
+             "min_norm_solve")
+    return types.SimpleNamespace(**{name: host_kernel(getattr(_bandit, name)) for name in names})
+
+
+def _sample(p, rng, kernels):
     """An index drawn from probabilities ``p``: the draw of ``rng.choice(len(p), p=p)``."""
-    return int(_learner_kernel("sample_index")(p, rng.random()))
+    return int(kernels.sample_index(p, rng.random()))
 
 
 class _TsallisState:
@@ -48,12 +59,12 @@ class _TsallisState:
         self.S = 0.0
         self.n = 0
 
-    def probabilities(self):
+    def probabilities(self, kernels):
         eta = 2.0 / math.sqrt(self.t)
         s = (self.S - self.n) / self.n if self.n > 0 else 1.0
         if not (math.isfinite(s) and s > 0):
             s = 1.0
-        return _learner_kernel("tsallis_weights")(self.K / s, eta)[0]
+        return kernels.tsallis_weights(self.K / s, eta)[0]
 
     def learn(self, arm, prob, cost):
         c = max(cost, 1.0)
@@ -80,6 +91,7 @@ class TsallisINF:
         self.context_range = context_range
         self.prob = None  # pending: probability of the played arm and its bin
         self.pending_bin = 0
+        self.kernels = _learner_kernels()
 
     @staticmethod
     def _n_bins(n_bins):
@@ -90,8 +102,8 @@ class TsallisINF:
 
     def choose(self, context, rng):
         self.pending_bin = self._bin(context)
-        p = self.bins[self.pending_bin].probabilities()
-        arm = _sample(p, rng)
+        p = self.bins[self.pending_bin].probabilities(self.kernels)
+        arm = _sample(p, rng, self.kernels)
         self.prob = float(p[arm])
         return arm
 
@@ -130,7 +142,12 @@ class TsallisINFCB(TsallisINF):
 
 
 class ChebCB:
-    """SquareCB-style contextual bandit, per-arm Chebyshev least-squares oracle (Gram form)."""
+    """SquareCB-style contextual bandit, per-arm Chebyshev least-squares oracle (Gram form).
+
+    Per arm the Gram sums and the minimum-norm solution ``pinv(G_i) h_i`` are cached (a rescale
+    of the loss range then costs a division per arm); the update, the box-constrained refits and
+    the probabilities are kernels of ``numopt._kernels._bandit``.
+    """
 
     contextual = True
     degree = 5
@@ -152,18 +169,19 @@ class ChebCB:
         self.kmax = 0.0
         self.sums = np.zeros(3)  # sum pi^2, sum pi*cost, sum cost^2
         self.pending = None      # (features, predicted pi)
+        self.kernels = _learner_kernels()
 
     def choose(self, context, rng):
         f = _chebyshev_features(context, *self.context_range, self.degree)
-        p = _learner_kernel("chebcb_probabilities")(self.theta, f, self.eta)
-        arm = _sample(p, rng)
+        p = self.kernels.chebcb_probabilities(self.theta, f, self.eta)
+        arm = _sample(p, rng, self.kernels)
         self.pending = (f, float(self.theta[arm] @ f))
         return arm
 
     def learn(self, arm, cost):
         f, pi = self.pending
         self.pending = None
-        self.kmax, excess = _learner_kernel("chebcb_learn")(
+        self.kmax, excess = self.kernels.chebcb_learn(
             arm, f, pi, float(cost), self.G, self.h, self.q, self.count, self.lstsq, self.theta,
             self.sums, self.ub, self.N, self.kmax)
         d = self.theta.shape[0]
@@ -183,21 +201,12 @@ class ChebCB:
         self.count = _array(state["count"], self.count.shape, "count").astype(np.int64)
         from .._kernels._bandit import PINV_RCOND
 
-        solve = _learner_kernel("min_norm_solve")
         for i in np.flatnonzero(self.count):
-            self.lstsq[i] = solve(self.G[i], self.h[i], PINV_RCOND)
+            self.lstsq[i] = self.kernels.min_norm_solve(self.G[i], self.h[i], PINV_RCOND)
         self.t, self.eta, self.kmax = int(state["t"]), float(state["eta"]), float(state["kmax"])
         pending = state["pending"]
         self.pending = None if pending is None else (
             _array(pending[0], (self.degree + 1,), "pending"), float(pending[1]))
-
-
-def _learner_kernel(name):
-    """A step of ``numopt._kernels._bandit``: compiled, or its Python body when the JIT is off."""
-    from .._kernels import _bandit
-    from .._lib._jit import host_kernel
-
-    return host_kernel(getattr(_bandit, name))
 
 
 class Thompson:
