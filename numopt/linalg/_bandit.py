@@ -475,6 +475,11 @@ class OmegaBandit:
     It is robust to adversarial sequences; the Thompson learners assume stochastic costs (given
     the context) and learn faster on such sequences.
 
+    Cost: a :meth:`suggest` + :meth:`update` pair is a few compiled calls on per-arm caches
+    (numba; a NumPy fallback without it).  Between SSOR-PCG solves of the n = 9 801 heat
+    sequence it measured 35-65 us, 2-4 % of the solve time, for every learner
+    (``examples/compare_bandit.py --overhead 100``).
+
     References
     ----------
     .. [1] M. Khodak, E. Chow, M.-F. Balcan, A. Talwalkar, "Learning to relax: setting solver
