@@ -24,6 +24,7 @@ KERNEL_MODULES = (
     "numopt._kernels._minimax",
     "numopt._kernels._sketch",
     "numopt._kernels._bcd",
+    "numopt._kernels._bandit",
 )
 
 
