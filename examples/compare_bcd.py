@@ -1,7 +1,7 @@
 """minimize_bcd next to its peers, in one process; prints tables with ratios.
 
 1. Lasso on ``sparse_regression_data(1000, 10000)`` at lambda_max/10 and /100: numopt (variable
-   blocks, GSQ, prox-Newton) vs scikit-learn ``Lasso`` and skglm ``Lasso``; every solver must reach
+   blocks of ``min(p, 2000)`` coordinates -- not the default 5 --, GSQ, prox-Newton) vs scikit-learn ``Lasso`` and skglm ``Lasso``; every solver must reach
    the duality gap ``<= 1e-6 P(0)`` (checked on its output).  scikit-learn's own rule is exactly that
    gap (``tol = 5e-7``); numopt and skglm stop on optimality residuals, so each runs with the loosest
    tolerance of the ladder 1e-4, 1e-5, ... whose output meets the gap, and that run is timed
@@ -17,7 +17,7 @@
    scikit-learn ``LogisticRegression(solver='lbfgs')`` (lbfgs: loosest tolerance of the ladder that
    reaches it; numopt: stopped by a callback once it does, at most ``--softmax-passes`` passes).
 
-Times are the best of ``--repeat`` runs (wall clock; the machine may be shared).
+Sections 2 and 3: times are the best of ``--repeat`` runs (wall clock; the machine may be shared).
 Run: ``python examples/compare_bcd.py [--quick] [--repeat 3] [--skip softmax]``.
 """
 import argparse
