@@ -379,7 +379,8 @@ def warmup():
     thompson_learn(1, f, 1.0, ff, fy, f1, yy, count, total)
     thompson_refit(np.arange(d), ff, fy, f1, yy, count, 1.0, 1.0, 30.0, 2.0, Ginv, ab, rss_coef,
                    dof)
-    thompson_choose(f, 0.5, Ginv, ab, rss_coef, dof, count, np.zeros(d), 1, 0.5)
+    thompson_choose(f, 0.5, Ginv, ab, rss_coef, dof, count, np.zeros(d), np.ones(1, dtype=np.intp),
+                    0.5)
     G = np.array([[2.0, 1.0], [1.0, 2.0]])
     min_norm_solve(G, f, PINV_RCOND)
     box_qp(G, 10.0 * f, f, 100)
