@@ -384,9 +384,9 @@ class ChebThompson(Thompson):
     Candidates: the leader and its neighbours 1 and 2 steps away (given the context the cost
     varies little, and wider offsets measured worse); prior precision ``lam = 0.1`` (weak
     shrinkage: the log-cost curves steepen sharply towards a near-singular end of the context
-    range).  Degree 7 and ``lam = 0.1`` measured at most 1.049x the grid instance-optimal policy
-    on synthetic sequence seeds 0-3 (both laws, 4 learner seeds), against up to 1.061x for
-    degree 5 and ``lam = 1``.
+    range).  Degree 7 and ``lam = 0.1`` measured at most 1.051x the grid instance-optimal policy
+    on synthetic sequence seeds 0-3 (mean of 4 learner seeds per sequence and law), against up
+    to 1.061x for degree 5 and ``lam = 1`` (seeds 0-2, 3 learner seeds).
     """
 
     contextual = True
