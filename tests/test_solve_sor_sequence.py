@@ -75,6 +75,21 @@ def test_short_synthetic_sequence_bounds(seeds):
     assert np.mean(default) < 1.0, default
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("variance", ["high", "low"])
+def test_default_learners_meet_the_T5000_target(variance):
+    # Issue #3 target, T = 5000, on sequence seed 10 (the learners' constants were chosen on seeds
+    # 0-3): mean over learner seeds 0-2 <= 1.05x the best fixed omega ('thompson') and the grid
+    # instance-optimal policy ('cheb-thompson').  Measured 1.045 / 1.025 and 1.034 / 1.045
+    # (high / low); the earlier defaults measured 1.044 / 1.020 and 1.059 / 1.043.
+    seq = shifted_laplacian_sequence(5000, variance=variance, seed=10)
+    C, contexts = grid_costs(seq, GRID)
+    thompson = np.mean([_replay(C, contexts, "thompson", s) for s in range(3)])
+    cheb = np.mean([_replay(C, contexts, "cheb-thompson", s) for s in range(3)])
+    assert thompson <= 1.05 * C.sum(0).min(), thompson / C.sum(0).min()
+    assert cheb <= 1.05 * C.min(1).sum(), cheb / C.min(1).sum()
+
+
 def _ssor_pcg_reference(A, b, x0, omega, rtol, maxiter=1000):
     """Textbook PCG with M = (D + w L^T) D^-1 (D + w L) / (w (2 - w)) formed densely (spec 2.2)."""
     A = A.toarray()

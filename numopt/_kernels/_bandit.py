@@ -136,8 +136,11 @@ def thompson_learn(arm, f, y, ff, fy, f1, yy, count, total):
 
 
 @kernel
-def thompson_choose(f, ybar, Ginv, ab, rss_coef, dof, count, z, radius, prior):
-    """The arm of least ``expected_k + width_k z_k`` within ``radius`` of the leader."""
+def thompson_choose(f, ybar, Ginv, ab, rss_coef, dof, count, z, offsets, prior):
+    """The arm of least ``expected_k + width_k z_k`` among the leader and ``leader -+ offsets``.
+
+    Candidates in increasing arm order (ties go to the lowest arm); all arms before any is played.
+    """
     d, m = dof.shape[0], f.shape[0]
     expected = np.empty(d)
     var = np.empty(d)
@@ -155,12 +158,21 @@ def thompson_choose(f, ybar, Ginv, ab, rss_coef, dof, count, z, radius, prior):
         if count[0, k] > 0 and expected[k] < best:
             best = expected[k]
             leader = k
-    lo, hi = 0, d
-    if leader >= 0:
-        lo, hi = max(leader - radius, 0), min(leader + radius + 1, d)
-    arm = lo
+    candidate = np.zeros(d, dtype=np.bool_)
+    if leader < 0:
+        candidate[:] = True
+    else:
+        candidate[leader] = True
+        for o in offsets:
+            if leader - o >= 0:
+                candidate[leader - o] = True
+            if leader + o < d:
+                candidate[leader + o] = True
+    arm = -1
     best = np.inf
-    for k in range(lo, hi):
+    for k in range(d):
+        if not candidate[k]:
+            continue
         quad = 0.0
         for i in range(m):
             s = 0.0
@@ -168,7 +180,7 @@ def thompson_choose(f, ybar, Ginv, ab, rss_coef, dof, count, z, radius, prior):
                 s += Ginv[k, i, j] * f[j]
             quad += s * f[i]
         score = expected[k] + math.sqrt(var[k] * quad) * z[k]
-        if score < best:
+        if arm < 0 or score < best:
             best = score
             arm = k
     return arm
@@ -367,7 +379,8 @@ def warmup():
     thompson_learn(1, f, 1.0, ff, fy, f1, yy, count, total)
     thompson_refit(np.arange(d), ff, fy, f1, yy, count, 1.0, 1.0, 30.0, 2.0, Ginv, ab, rss_coef,
                    dof)
-    thompson_choose(f, 0.5, Ginv, ab, rss_coef, dof, count, np.zeros(d), 1, 0.5)
+    thompson_choose(f, 0.5, Ginv, ab, rss_coef, dof, count, np.zeros(d), np.ones(1, dtype=np.intp),
+                    0.5)
     G = np.array([[2.0, 1.0], [1.0, 2.0]])
     min_norm_solve(G, f, PINV_RCOND)
     box_qp(G, 10.0 * f, f, 100)
