@@ -19,7 +19,8 @@ from .._lib._validate import check_choice, check_int, check_scalar
 
 __all__ = ["OmegaBandit", "LEARNERS", "DEFAULT_OMEGAS"]
 
-STATE_VERSION = 1
+# 2: 'cheb-thompson' models have degree 7 (version-1 states hold degree-5 models)
+STATE_VERSION = 2
 DEFAULT_OMEGAS = tuple(np.linspace(1.0, 1.95, 20).tolist())
 
 
@@ -491,8 +492,8 @@ class OmegaBandit:
 
     Cost: a :meth:`suggest` + :meth:`update` pair is a few compiled calls on per-arm caches
     (numba; a NumPy fallback without it).  Between SSOR-PCG solves of the n = 9 801 heat
-    sequence it measured 35-65 us, 2-4 % of the solve time, for every learner
-    (``examples/compare_bandit.py --overhead 100``).
+    sequence it measured 35-100 us, 2-5 % of the solve time, for every learner (``'chebcb'`` is
+    the dearest; ``examples/compare_bandit.py --overhead 100``).
 
     References
     ----------
@@ -587,8 +588,8 @@ class OmegaBandit:
         if missing:
             raise ValueError(f"`state` is missing keys {missing}; expected {list(keys)}")
         if state["version"] != STATE_VERSION:
-            raise ValueError(f"`state['version']` must be {STATE_VERSION}; "
-                             f"got {state['version']!r}")
+            raise ValueError(f"`state['version']` must be {STATE_VERSION} (this numopt's state "
+                             f"format); got {state['version']!r}")
         bandit = cls(state["omegas"], learner=state["learner"],
                      context_range=state["context_range"], n_bins=state["n_bins"])
         pending = state["pending"]
