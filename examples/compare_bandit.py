@@ -48,9 +48,10 @@ class TimedBandit(OmegaBandit):
         self.seconds += time.perf_counter() - start
 
 
-def _bandit(learner, context_range, seed, n_bins=None):
+def _bandit(learner, context_range, seed, n_bins=None, cls=TimedBandit):
+    """A ``cls`` bandit for ``learner``; contexts and bins only where the learner uses them."""
     contextual = LEARNERS[learner].contextual
-    return TimedBandit(GRID, learner=learner, context_range=context_range if contextual else None,
+    return cls(GRID, learner=learner, context_range=context_range if contextual else None,
                        n_bins=n_bins if learner == "tsallis-inf-cb" else None, seed=seed)
 
 
@@ -167,9 +168,7 @@ def overhead(nx, steps, learners):
     solve = METHODS["ssor-pcg"]
     rows = []
     for learner in learners:
-        bandit = OmegaBandit(GRID, learner=learner, n_bins=6 if learner == "tsallis-inf-cb" else None,
-                             context_range=seq.context_range if LEARNERS[learner].contextual
-                             else None, seed=0)
+        bandit = _bandit(learner, seq.context_range, 0, n_bins=6, cls=OmegaBandit)
         times, total, x = [], 0, None  # per instance: wall and CPU seconds, learner and solve
         clocks = (time.perf_counter, time.thread_time)
         gen = iter(seq)

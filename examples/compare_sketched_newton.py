@@ -279,13 +279,15 @@ def logistic_section(args, have_ipopt):
         p = dataclasses.replace(p, name=f"{p.name} seed {seed}")
         sphere = (lambda x, v: 2 * v[-1] * sp.eye_array(x.size)) if form == "dense" else \
             (lambda x, v: LinearOperator((x.size, x.size), matvec=lambda u: 2 * v[-1] * u))
-        solvers = [("numopt exact", lambda p=p: run_numopt(p, "exact")),
-                   ("trust-constr", lambda p=p, h=sphere: run_trust_constr(p, h))]
-        if form == "operator":  # count the products with Z'WZ of both (the cost that dominates)
-            counter = HessianProductCounter()
-            pc = counter.problem(p)
-            solvers = [("numopt exact", lambda: counted_run(counter, lambda: run_numopt(pc, "exact"))),
-                       ("trust-constr", lambda h=sphere: counted_run(counter, lambda: run_trust_constr(pc, h)))]
+        # operator form: count the products with Z'WZ of both (the cost that dominates)
+        counter = HessianProductCounter() if form == "operator" else None
+        q = counter.problem(p) if counter else p
+
+        def counted(run, counter=counter):
+            return (lambda: counted_run(counter, run)) if counter else run
+
+        solvers = [("numopt exact", counted(lambda q=q: run_numopt(q, "exact"))),
+                   ("trust-constr", counted(lambda q=q, h=sphere: run_trust_constr(q, h)))]
         if d <= 100:
             solvers.append(("SLSQP", lambda p=p: run_slsqp(p)))
         if have_ipopt and form == "dense":

@@ -345,14 +345,13 @@ class Thompson:
         if self._kernels is not None:
             self._kernels.thompson_learn(arm, f, y, self.ff, self.fy, self.f1, self.yy,
                                          self.count, self.total)
-            self._refit(arms)
-            return
-        self.ff[layer, arms] += np.outer(f, f)
-        self.fy[layer, arms] += f * y
-        self.f1[layer, arms] += f
-        self.yy[layer, arms] += y * y
-        self.count[layer, arms] += 1.0
-        self.total += (1.0, y)
+        else:
+            self.ff[layer, arms] += np.outer(f, f)
+            self.fy[layer, arms] += f * y
+            self.f1[layer, arms] += f
+            self.yy[layer, arms] += y * y
+            self.count[layer, arms] += 1.0
+            self.total += (1.0, y)
         self._refit(arms)
 
     def state(self):

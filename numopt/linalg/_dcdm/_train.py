@@ -6,7 +6,7 @@ import time
 import numpy as np
 
 from ..._lib._rng import as_generator
-from ..._lib._validate import check_int, check_matrix, check_scalar
+from ..._lib._validate import check_choice, check_int, check_matrix, check_scalar
 from ._data import default_lanczos_steps, ritz_training_vectors, spectral_training_vectors
 from ._model import DCDMModel, build_network, import_torch, padded_forward
 
@@ -126,8 +126,7 @@ def train_dcdm(grid_shape, *, A=None, n_samples=None, epochs=None, architecture=
                           low=2 * len(problems))
     epochs = check_int(defaults["epochs"] if epochs is None else epochs, name="epochs", low=1)
     architecture = defaults["architecture"] if architecture is None else architecture
-    if architecture not in ("kaneda", "multilevel"):
-        raise ValueError(f"`architecture` must be 'kaneda' or 'multilevel'; got {architecture!r}")
+    architecture = check_choice(architecture, ("kaneda", "multilevel"), name="architecture")
     channels = check_int(defaults["channels"] if channels is None else channels, name="channels", low=1)
     levels = check_int(levels, name="levels", low=1, high=2)
     if architecture == "multilevel" and levels != 1:
