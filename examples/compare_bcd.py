@@ -176,9 +176,8 @@ def propagation(args):
         x_star = spl.spsolve(Q.tocsc(), c)
         n, nnz, problem = Q.shape[0], Q.nnz, Quadratic(Q, c)
         rows = []
-        forests = forest_partition(Q)
-        bcd = {f"red-black GS ({len(red_black_partition(Q))} colours)": (red_black_partition(Q),
-                                                                        "cyclic"),
+        forests, colours = forest_partition(Q), red_black_partition(Q)
+        bcd = {f"red-black GS ({len(colours)} colours)": (colours, "cyclic"),
                f"forest partition ({len(forests)} forests), cyclic": ("tree", "cyclic"),
                "forest partition, GS block rule": (forests, "gs"),
                "greedy tree (GSL)": ("tree", "gsl"),

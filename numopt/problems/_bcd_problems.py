@@ -138,19 +138,18 @@ class _LinearModel:
         if not is_numpy(xp):
             self.T = xp.asarray(T, dtype=dtype, device=device)  # (m, k) targets
             col_sq = to_numpy(xp.sum(xp.astype(A, xp.float64) ** 2, axis=0))
-            self.lipschitz = np.repeat(self._coord_scale() * col_sq + self.l2,
-                                       self.k).astype(self.host_dtype)
-            return
-        self._csc = A
-        self._csr_cache = None
-        self.T = np.ascontiguousarray(T, dtype=dtype)
-        indptr = self._csc.indptr
-        col_sq = np.zeros(self.p)
-        filled = np.diff(indptr) > 0  # reduceat over the non-empty columns' segments
-        if filled.any():
-            col_sq[filled] = np.add.reduceat(self._csc.data.astype(np.float64, copy=False) ** 2,
-                                             indptr[:-1][filled])
-        self.lipschitz = np.repeat(self._coord_scale() * col_sq + self.l2, self.k).astype(dtype)
+        else:
+            self._csc = A
+            self._csr_cache = None
+            self.T = np.ascontiguousarray(T, dtype=dtype)
+            indptr = self._csc.indptr
+            col_sq = np.zeros(self.p)
+            filled = np.diff(indptr) > 0  # reduceat over the non-empty columns' segments
+            if filled.any():
+                col_sq[filled] = np.add.reduceat(
+                    self._csc.data.astype(np.float64, copy=False) ** 2, indptr[:-1][filled])
+        self.lipschitz = np.repeat(self._coord_scale() * col_sq + self.l2,
+                                   self.k).astype(self.host_dtype)
 
     @property
     def _csr(self):

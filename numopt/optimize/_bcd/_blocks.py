@@ -32,12 +32,12 @@ def coordinate_scores(ctx, curv):
     return gsq_scores(x, g, curv, ctx.l1, ctx.lo, ctx.hi, np)
 
 
-def _power_lambda_max(matvec, size, rng_seed=0):
-    v = np.random.default_rng(rng_seed).standard_normal(size)
+def power_lambda_max(matvec, v, norm=np.linalg.norm):
+    """``1.01 lambda_max`` by ``POWER_ITERS`` power iterations from the start vector ``v``."""
     lam = 0.0
     for _ in range(POWER_ITERS):
         w = matvec(v)
-        lam = float(np.linalg.norm(w))
+        lam = float(norm(w))
         if lam == 0:
             return 0.0
         v = w / lam
@@ -55,7 +55,7 @@ def block_lipschitz(problem, idx, lip):
         return float(np.linalg.eigvalsh(problem.hess_bound_block(idx))[-1])
     H = problem.hess_block_sparse(idx) if hasattr(problem, "hess_block_sparse") \
         else problem.hess_bound_block(idx)
-    return _power_lambda_max(lambda v: H @ v, idx.size)
+    return power_lambda_max(lambda v: H @ v, np.random.default_rng(0).standard_normal(idx.size))
 
 
 def _gershgorin(problem, idx):
@@ -172,7 +172,8 @@ class VariableBlocks:
         """
         problem, g, lip = ctx.problem, ctx.state.grad, ctx.lip
         if self._mu is None:
-            self._mu = 1.0 / _power_lambda_max(problem.hess_bound_matvec, ctx.n)
+            self._mu = 1.0 / power_lambda_max(problem.hess_bound_matvec,
+                                              np.random.default_rng(0).standard_normal(ctx.n))
         inv_lip = np.divide(1.0, lip, out=np.zeros(lip.shape), where=lip > 0)
         weight = np.sqrt(lip)
         d = self._keep(-g * inv_lip, weight)

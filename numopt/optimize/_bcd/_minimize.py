@@ -369,7 +369,7 @@ def minimize_bcd(problem, x0=None, *, blocks="variable", block_size=5, selection
     if on_device:
         return minimize_vectorised(problem, x, blocks=blocks, block_size=block_size,
                                    selection=selection, update=update, l1=l1, lo=lo, hi=hi,
-                                   tol=tol, maxiter=maxiter, rng=rng, callback=callback,
+                                   constrained=constrained, tol=tol, maxiter=maxiter, rng=rng, callback=callback,
                                    return_history=return_history)
     jit = use_jit(array_namespace(x)[0])
     state = problem._bcd_state(x, jit) if hasattr(problem, "_bcd_state") else \

@@ -14,7 +14,8 @@ import numpy as np
 
 from ..._lib._array_api import to_numpy
 from ..._lib._result import Status
-from ._blocks import EIGH_MAX, POWER_ITERS, VariableBlocks
+from ...problems._bcd_problems import _sigmoid
+from ._blocks import EIGH_MAX, VariableBlocks, power_lambda_max
 from ._outcome import finish_result, iteration_status
 from ._partitions import check_partition, fixed_partition
 from ._prox import gsq_scores, prox_residual, prox_target
@@ -89,7 +90,7 @@ def _true_block(state, cols, idx):
     pr, xp = state.pr, state.xp
     eye = xp.eye(idx.size, dtype=pr.dtype, device=pr.device)
     if pr.loss == 1:
-        s = 0.5 * (1.0 + xp.tanh(0.5 * state.U))
+        s = _sigmoid(state.U, xp)
         H = cols.T @ (cols * (s * (1.0 - s)))
     else:
         P = xp.take(pr._probabilities(state.U), xp.asarray(idx % pr.k, device=pr.device), axis=1)
@@ -112,15 +113,8 @@ def _lambda_max(H, xp):
     """``eigvalsh`` up to 256, else 30 power iterations x 1.01."""
     if H.shape[0] <= EIGH_MAX:
         return float(xp.linalg.eigvalsh(H)[-1])
-    v = xp.ones(H.shape[0], dtype=H.dtype, device=H.device)
-    lam = 0.0
-    for _ in range(POWER_ITERS):
-        w = H @ v
-        lam = float(xp.linalg.vector_norm(w))
-        if lam == 0:
-            return 0.0
-        v = w / lam
-    return 1.01 * lam
+    return power_lambda_max(lambda v: H @ v, xp.ones(H.shape[0], dtype=H.dtype, device=H.device),
+                            xp.linalg.vector_norm)
 
 
 class _Chooser:
@@ -181,7 +175,7 @@ class _Chooser:
 class _DeviceContext:
     """Bounds, ``l1``, ``L_i`` on the device and the counters of one run."""
 
-    def __init__(self, state, lip, l1, lo, hi, rng):
+    def __init__(self, state, lip, l1, lo, hi, constrained, rng):
         pr, xp = state.pr, state.xp
         self.state, self.xp, self.n, self.rng = state, xp, pr.n, rng
         self.dtype, self.device = pr.dtype, pr.device
@@ -190,7 +184,7 @@ class _DeviceContext:
         self.lo = xp.asarray(lo, dtype=pr.dtype, device=pr.device)
         self.hi = xp.asarray(hi, dtype=pr.dtype, device=pr.device)
         self.l1 = l1
-        self.constrained = l1 > 0 or bool(np.isfinite(lo).any() or np.isfinite(hi).any())
+        self.constrained = constrained
         self.nit = self.nhev = self.nfev = 0
 
     def scores(self, curv):
@@ -204,10 +198,12 @@ class _DeviceContext:
     def l1norm(self):
         return float(self.xp.sum(self.xp.abs(self.state.x)))
 
-    def active(self):
-        """The zero (``l1 > 0``) / at-a-bound pattern of ``x`` (on the host)."""
-        x = self.state.x
-        act = (x == self.lo) | (x == self.hi)
+    def active(self, idx=None):
+        """The zero (``l1 > 0``) / at-a-bound pattern of ``x``, or of ``x[idx]`` (on the host)."""
+        x, lo, hi = self.state.x, self.lo, self.hi
+        if idx is not None:
+            x, lo, hi = _take(x, idx, self), _take(lo, idx, self), _take(hi, idx, self)
+        act = (x == lo) | (x == hi)
         return to_numpy(act | (x == 0) if self.l1 > 0 else act)
 
 
@@ -259,15 +255,15 @@ def _update(ctx, chooser, update, idx, bid):
     return d, st.direction(cols, idx, d)
 
 
-def minimize_vectorised(problem, x0, *, blocks, block_size, selection, update, l1, lo, hi, tol,
-                        maxiter, rng, callback, return_history):
+def minimize_vectorised(problem, x0, *, blocks, block_size, selection, update, l1, lo, hi,
+                        constrained, tol, maxiter, rng, callback, return_history):
     """The loop of ``minimize_bcd`` on ``problem.xp``; options validated by the caller; ``x0``,
     ``lo`` and ``hi`` NumPy arrays (``x0`` inside the bounds)."""
     xp, pr = problem.xp, problem
     lip = np.asarray(pr.lipschitz, dtype=np.float64)
     x = xp.asarray(x0, dtype=pr.dtype, device=pr.device)
     state = _DeviceState(pr, x)
-    ctx = _DeviceContext(state, lip, l1, lo, hi, rng)
+    ctx = _DeviceContext(state, lip, l1, lo, hi, constrained, rng)
     chooser = _Chooser(blocks, block_size, selection, state, lip)
     F = state.fun() + l1 * ctx.l1norm()
     ctx.nfev += 1
@@ -276,7 +272,7 @@ def minimize_vectorised(problem, x0, *, blocks, block_size, selection, update, l
     threshold = tol * max(1.0, rho)
     status = Status.SUCCESS if rho <= threshold else Status.MAXITER
     message = None
-    active = ctx.active() if ctx.constrained else None
+    active = np.array(ctx.active()) if ctx.constrained else None
     identified_at = nit = ncoord = 0
     while status == Status.MAXITER and nit < maxiter:
         ctx.nit = nit
@@ -295,10 +291,10 @@ def minimize_vectorised(problem, x0, *, blocks, block_size, selection, update, l
             status = Status.NONFINITE
             break
         history.append(F)
-        if ctx.constrained:
-            now = ctx.active()
-            if np.any(now != active):
-                active, identified_at = now, nit
+        if ctx.constrained:  # only the block moved
+            now = ctx.active(idx)
+            if np.any(now != active[idx]):
+                active[idx], identified_at = now, nit
         done, message, rho = iteration_status(
             ctx.residual, state.refresh, threshold,
             lambda: float(xp.max(xp.abs(state.x))), callback, state.x, nit, F)
