@@ -261,19 +261,25 @@ def softmax_hess_block(rptr, ridx, rval, feats, gstart, gpos, cls, P, gid, grp, 
 
 @kernel
 def _row_derivative(loss, u, target, out):
-    """``phi'(u)`` of one data row: squared ``u - b``, logistic ``-y / (1 + e^{y u})``, softmax."""
+    """``phi'(u)`` of one data row into ``out``; returns the row's loss ``phi(u)``: squared
+    ``|u - b|^2 / 2``, logistic ``log(1 + e^{-y u})``, softmax ``logsumexp(u) - u'y``."""
     k = u.shape[0]
+    value = 0.0
     if loss == LOSS_SQUARED:
         for c in range(k):
             out[c] = u[c] - target[c]
+            value += 0.5 * out[c] * out[c]
     elif loss == LOSS_LOGISTIC:
         for c in range(k):
             z = target[c] * u[c]
             if z > 0:
                 e = math.exp(-z)
                 out[c] = -target[c] * e / (1.0 + e)
+                value += math.log1p(e)
             else:
-                out[c] = -target[c] / (1.0 + math.exp(z))
+                e = math.exp(z)
+                out[c] = -target[c] / (1.0 + e)
+                value += math.log1p(e) - z
     else:
         top = u[0]
         for c in range(1, k):
@@ -282,8 +288,11 @@ def _row_derivative(loss, u, target, out):
         for c in range(k):
             out[c] = math.exp(max(u[c] - top, -700.0))  # no subnormals (slow)
             total += out[c]
+            value -= u[c] * target[c]
+        value += top + math.log(total)
         for c in range(k):
             out[c] = out[c] / total - target[c]
+    return value
 
 
 @kernel
@@ -329,6 +338,368 @@ def data_block_step(cptr, cidx, cval, rptr, ridx, rval, idx, d, U, R, G, T, loss
             for c in range(k):
                 G[j, c] += a * delta[c]
     return nt
+
+
+@kernel
+def row_losses(loss, U, T, R, rowloss):
+    """``R[i] = phi'(U[i])`` and ``rowloss[i] = phi(U[i])`` for every data row."""
+    for i in range(U.shape[0]):
+        rowloss[i] = _row_derivative(loss, U[i], T[i], R[i])
+
+
+@kernel
+def _cholesky_solve(H, b, out):
+    """Solve ``H out = b`` by Cholesky (``H`` is overwritten by its factor).  Returns False, leaving
+    ``out`` undefined, when a pivot is ``<= 1e-12 max_i H_ii`` (singular or indefinite ``H``)."""
+    n = H.shape[0]
+    big = 0.0
+    for i in range(n):
+        big = max(big, H[i, i])
+    tiny = 1e-12 * big
+    for j in range(n):
+        s = H[j, j]
+        for q in range(j):
+            s -= H[j, q] * H[j, q]
+        if not s > tiny:
+            return False
+        piv = math.sqrt(s)
+        H[j, j] = piv
+        for i in range(j + 1, n):
+            s = H[i, j]
+            for q in range(j):
+                s -= H[i, q] * H[j, q]
+            H[i, j] = s / piv
+    for i in range(n):
+        s = b[i]
+        for q in range(i):
+            s -= H[i, q] * out[q]
+        out[i] = s / H[i, i]
+    for i in range(n - 1, -1, -1):
+        s = out[i]
+        for q in range(i + 1, n):
+            s -= H[q, i] * out[q]
+        out[i] = s / H[i, i]
+    return True
+
+
+@kernel
+def _solve_spd(H, b):
+    """``H^{-1} b`` by Cholesky; the minimum-norm least-squares solution for a singular ``H``."""
+    out = np.empty(b.shape[0])
+    if not _cholesky_solve(H.copy(), b, out):
+        out = np.linalg.lstsq(H, b, rcond=-1.0)[0]
+    return out
+
+
+@kernel
+def _row_trial(rows, U, T, loss, dU, step, newU, newR, newloss, rowloss):
+    """Loss change of the rows ``rows`` under ``U[rows] += step dU``; the new rows, derivatives and
+    losses go to ``newU``, ``newR``, ``newloss``."""
+    delta = 0.0
+    for r in range(rows.shape[0]):
+        i = rows[r]
+        for c in range(U.shape[1]):
+            newU[r, c] = U[i, c] + step * dU[r, c]
+        newloss[r] = _row_derivative(loss, newU[r], T[i], newR[r])
+        delta += newloss[r] - rowloss[i]
+    return delta
+
+
+@kernel
+def _block_features(idx, k, fslot):
+    """The distinct features ``j`` of block ``idx`` (flat index ``j * k + c``) and each position's
+    feature slot; ``fslot`` (length p) must be -1 and is restored."""
+    nb = idx.shape[0]
+    feats = np.empty(nb, np.int64)
+    slot = np.empty(nb, np.int64)
+    nf = 0
+    for t in range(nb):
+        j = idx[t] // k
+        if fslot[j] < 0:
+            fslot[j] = nf
+            feats[nf] = j
+            nf += 1
+        slot[t] = fslot[j]
+    for a in range(nf):
+        fslot[feats[a]] = -1
+    return feats[:nf], slot
+
+
+@kernel
+def _touched_rows(cptr, cidx, feats, mark):
+    """The rows of ``A`` with a non-zero in one of the columns ``feats``; on exit ``mark[i]`` is the
+    position of row ``i`` in the result (``mark``, length m, must be -1: the caller restores it)."""
+    total = 0
+    for a in range(feats.shape[0]):
+        total += cptr[feats[a] + 1] - cptr[feats[a]]
+    rows = np.empty(total, np.int64)
+    nr = 0
+    for a in range(feats.shape[0]):
+        for q in range(cptr[feats[a]], cptr[feats[a] + 1]):
+            i = cidx[q]
+            if mark[i] < 0:
+                mark[i] = nr
+                rows[nr] = i
+                nr += 1
+    return rows[:nr]
+
+
+@kernel
+def _block_rows(cptr, cidx, cval, idx, k, mark, fslot):
+    """The rows touched by the features of block ``idx`` and the dense ``E[r, t] = A[rows[r], j_t]``
+    (``mark``, length m, and ``fslot``, length p, must be -1; both are restored)."""
+    feats, slot = _block_features(idx, k, fslot)
+    rows = _touched_rows(cptr, cidx, feats, mark)
+    nr = rows.shape[0]
+    nf = feats.shape[0]
+    D = np.zeros((nr, nf))
+    for a in range(nf):
+        j = feats[a]
+        for q in range(cptr[j], cptr[j + 1]):
+            D[mark[cidx[q]], a] = cval[q]
+    E = np.empty((nr, idx.shape[0]))
+    for r in range(nr):
+        mark[rows[r]] = -1
+        for t in range(idx.shape[0]):
+            E[r, t] = D[r, slot[t]]
+    return rows, E
+
+
+@kernel
+def _bound_block(E, cls, k, loss, l2):
+    """``H_b = S o (E'E) + l2 I``, ``S`` = 1 (squared), 1/4 (logistic), Boehning's ``0.5 (delta_cc'
+    - 1/k')`` (softmax, ``k' = min(k, classes in the block + 1)``): ``H_b >= grad^2 f`` everywhere."""
+    nb = cls.shape[0]
+    seen = np.zeros(k, np.int64)
+    for t in range(nb):
+        seen[cls[t]] = 1
+    kk = min(k, seen.sum() + 1)
+    H = E.T @ E
+    for t in range(nb):
+        for u in range(nb):
+            if loss == LOSS_SQUARED:
+                s = 1.0
+            elif loss == LOSS_LOGISTIC:
+                s = 0.25
+            else:
+                s = 0.5 * ((1.0 if cls[t] == cls[u] else 0.0) - 1.0 / kk)
+            H[t, u] *= s
+        H[t, t] += l2
+    return H
+
+
+@kernel
+def _block_direction(E, cls, idx, x, d, k):
+    """``dU = A dX`` on the touched rows (shape (rows, k)), ``x_b'd`` and ``d'd`` for step ``d``."""
+    nr = E.shape[0]
+    dU = np.zeros((nr, k))
+    xd = 0.0
+    for t in range(cls.shape[0]):
+        xd += x[idx[t]] * d[t]
+        for r in range(nr):
+            dU[r, cls[t]] += E[r, t] * d[t]
+    return dU, xd, np.dot(d, d)
+
+
+@kernel
+def row_block_newton(cptr, cidx, cval, idx, x, U, R, rowloss, T, loss, l2, slack, c1, trials,
+                     mark, fslot, seen):
+    """Newton step on block ``idx`` of a data problem, from the rows its features touch only.
+
+    ``g_b = E'R + l2 x_b`` and the true Hessian block ``H_b[t, u] = sum_r E_rt E_ru w_r(c_t, c_u)
+    + l2 delta_tu`` (``w = P_c (delta_cc' - P_c')`` softmax, ``s (1 - s)`` logistic, 1 squared) are
+    built on the touched rows; ``d = -H_b^{-1} g_b`` (Cholesky, min-norm lstsq when singular);
+    Armijo backtracking ``F(x + s d) <= F(x) + c1 s g_b'd + slack`` (halving, ``trials`` tries),
+    else the bound step ``-H_bound^{-1} g_b`` (a sure decrease).  ``seen[idx] = |g_b|`` (before the
+    step).  On success ``x``, ``U``, ``R`` and ``rowloss`` are updated.  Returns ``(delta F,
+    objective trials, 1 if the bound step was taken, ok)``; ``ok`` is False, and nothing changed,
+    when the new objective is not finite.
+    """
+    k = U.shape[1]
+    nb = idx.shape[0]
+    rows, E = _block_rows(cptr, cidx, cval, idx, k, mark, fslot)
+    nr = rows.shape[0]
+    cls = np.empty(nb, np.int64)
+    g = np.empty(nb)
+    for t in range(nb):
+        cls[t] = idx[t] % k
+        g[t] = l2 * x[idx[t]]
+    B = np.empty((nr, nb))  # E scaled by the curvature weight of each row and class
+    for r in range(nr):
+        i = rows[r]
+        for t in range(nb):
+            c = cls[t]
+            e = E[r, t]
+            g[t] += e * R[i, c]
+            if loss == LOSS_SOFTMAX:
+                w = R[i, c] + T[i, c]  # the probability P[i, c]
+            elif loss == LOSS_LOGISTIC:
+                w = abs(R[i, c])  # sigmoid(-y u)
+                w = w * (1.0 - w)
+            else:
+                w = 1.0
+            B[r, t] = e * w
+    for t in range(nb):
+        seen[idx[t]] = abs(g[t])
+    H = np.zeros((nb, nb))
+    for t in range(nb):
+        for u in range(t, nb):
+            if cls[t] == cls[u]:
+                acc = 0.0
+                for r in range(nr):
+                    acc += E[r, t] * B[r, u]
+                H[t, u] = acc
+                H[u, t] = acc
+    if loss == LOSS_SOFTMAX:
+        H -= B.T @ B
+    for t in range(nb):
+        H[t, t] += l2
+    d = _solve_spd(H, -g)
+    newU = np.empty((nr, k), U.dtype)
+    newR = np.empty((nr, k), U.dtype)
+    newloss = np.empty(nr)
+    dU, xd, dd = _block_direction(E, cls, idx, x, d, k)
+    decrease = np.dot(g, d)
+    step = 1.0
+    tried = 0
+    accepted = False
+    while tried < trials:
+        tried += 1
+        delta = _row_trial(rows, U, T, loss, dU, step, newU, newR, newloss, rowloss) \
+            + l2 * (step * xd + 0.5 * step * step * dd)
+        if delta <= c1 * step * decrease + slack:
+            accepted = True
+            break
+        step *= 0.5
+    bound = 0
+    if not accepted:
+        bound = 1
+        d = _solve_spd(_bound_block(E, cls, k, loss, l2), -g)
+        dU, xd, dd = _block_direction(E, cls, idx, x, d, k)
+        step = 1.0
+        tried += 1
+        delta = _row_trial(rows, U, T, loss, dU, step, newU, newR, newloss, rowloss) \
+            + l2 * (xd + 0.5 * dd)
+    if not math.isfinite(delta):
+        return delta, tried, bound, False
+    for r in range(nr):
+        i = rows[r]
+        rowloss[i] = newloss[r]
+        for c in range(k):
+            U[i, c] = newU[r, c]
+            R[i, c] = newR[r, c]
+    for t in range(nb):
+        x[idx[t]] += step * d[t]
+    return delta, tried, bound, True
+
+
+@kernel
+def row_blocks_newton(cptr, cidx, cval, flat, offs, x, U, R, rowloss, T, loss, l2, F, rounding,
+                      c1, trials, mark, fslot, seen, history, counts):
+    """:func:`row_block_newton` on the blocks ``flat[offs[s]:offs[s + 1]]`` in turn; ``history[s]``
+    receives ``F`` after block ``s``, ``counts`` += (objective trials, bound steps, coordinates);
+    ``counts[3] = 1`` when a step met a non-finite objective (nothing changed by it).  Returns the
+    number of blocks done (fewer than asked when a step met a non-finite objective)."""
+    for s in range(offs.shape[0] - 1):
+        delta, tried, bound, ok = row_block_newton(
+            cptr, cidx, cval, flat[offs[s]:offs[s + 1]], x, U, R, rowloss, T, loss, l2,
+            rounding * abs(F), c1, trials, mark, fslot, seen)
+        counts[0] += tried
+        counts[1] += bound
+        if not ok:
+            counts[3] = 1
+            return s
+        counts[2] += offs[s + 1] - offs[s]
+        F += delta
+        history[s] = F
+    return offs.shape[0] - 1
+
+
+@kernel
+def _block_score(members, s0, s1, G, x, l2, inv_curv):
+    """``(sum_{i in block} g_i^2 / D_i, max_{i in block} |g_i|)`` with ``g = G + l2 x``."""
+    score = 0.0
+    top = 0.0
+    for t in range(s0, s1):
+        i = members[t]
+        gi = G[i] + l2 * x[i]
+        score += gi * gi * inv_curv[i]
+        top = max(top, abs(gi))
+    return score, top
+
+
+@kernel
+def row_greedy_newton(cptr, cidx, cval, rptr, ridx, rval, members, offs, block_of, inv_curv,
+                      scores, tops, threshold, G, x, U, R, rowloss, T, loss, l2, F, rounding, c1,
+                      trials, mark, fslot, ftouch, dirty, history, counts):
+    """Greedy block Newton on a partition: up to ``len(history)`` times take the block of largest
+    ``scores`` (``sum_{i in b} g_i^2 / D_i``, ``inv_curv = 1 / D``), step it with
+    :func:`row_block_newton`, then keep ``G = A'R`` (flat, ``g = G + l2 x``) exact by scattering the
+    touched rows' change of ``R`` through the CSR rows of ``A`` and rescore the blocks holding a
+    changed coordinate (``tops[b] = max_{i in b} |g_i|``); ``counts`` as
+    :func:`row_blocks_newton`.  ``block_of[i]`` is the block of coordinate ``i``; ``ftouch``
+    (length p) and ``dirty`` (number of blocks) must be zero (restored).  Returns the number of
+    steps done: fewer than asked when a step met a non-finite objective or once ``max_b tops[b]
+    <= threshold`` (the stopping rule, which the caller confirms on a fresh gradient).
+    """
+    k = U.shape[1]
+    seen = np.empty(x.shape[0])  # the block gradients (unused: G is exact)
+    dlist = np.empty(scores.shape[0], np.int64)
+    flist = np.empty(ftouch.shape[0], np.int64)
+    dR = np.empty(k)
+    for s in range(history.shape[0]):
+        b = np.argmax(scores)
+        idx = members[offs[b]:offs[b + 1]]
+        feats, _ = _block_features(idx, k, fslot)
+        rows = _touched_rows(cptr, cidx, feats, mark)
+        for r in range(rows.shape[0]):
+            mark[rows[r]] = -1
+        old = R[rows]
+        delta, tried, bound, ok = row_block_newton(cptr, cidx, cval, idx, x, U, R, rowloss, T,
+                                                   loss, l2, rounding * abs(F), c1, trials,
+                                                   mark, fslot, seen)
+        counts[0] += tried
+        counts[1] += bound
+        if not ok:
+            counts[3] = 1
+            return s
+        counts[2] += idx.shape[0]
+        F += delta
+        history[s] = F
+        nf = 0
+        for r in range(rows.shape[0]):
+            i = rows[r]
+            for c in range(k):
+                dR[c] = R[i, c] - old[r, c]
+            for q in range(rptr[i], rptr[i + 1]):
+                j = ridx[q]
+                a = rval[q]
+                for c in range(k):
+                    G[j * k + c] += a * dR[c]
+                if ftouch[j] == 0:
+                    ftouch[j] = 1
+                    flist[nf] = j
+                    nf += 1
+        dirty[b] = 1
+        dlist[0] = b
+        nd = 1
+        for a in range(nf):
+            j = flist[a]
+            ftouch[j] = 0
+            for c in range(k):
+                blk = block_of[j * k + c]
+                if dirty[blk] == 0:
+                    dirty[blk] = 1
+                    dlist[nd] = blk
+                    nd += 1
+        for a in range(nd):
+            blk = dlist[a]
+            dirty[blk] = 0
+            scores[blk], tops[blk] = _block_score(members, offs[blk], offs[blk + 1], G, x, l2,
+                                                  inv_curv)
+        if tops.max() <= threshold:
+            return s + 1
+    return history.shape[0]
 
 
 @kernel
@@ -703,6 +1074,18 @@ def warmup():
             G = np.zeros((3, k), dtype=dtype)
             data_block_step(indptr, indices, data, indptr, indices, data, idx, v[:1], U, R, G, T,
                             loss, np.zeros(3, i64), np.empty(3, i64), 3)
+            rowloss = np.empty(3)
+            row_losses(loss, U, T, R, rowloss)
+            x = np.zeros(3 * k, dtype=dtype)
+            flat, offs = np.arange(3 * k, dtype=i64), np.array([0, k, 3 * k], dtype=i64)
+            work = (np.full(3, -1, i64), np.full(3, -1, i64))
+            counts = np.zeros(4, i64)
+            row_blocks_newton(indptr, indices, data, flat, offs, x, U, R, rowloss, T, loss, 1.0,
+                              1.0, 1e-15, 1e-4, 30, *work, np.zeros(3 * k), np.empty(2), counts)
+            row_greedy_newton(indptr, indices, data, indptr, indices, data, flat, offs,
+                              flat // k, np.ones(3 * k), np.ones(2), np.ones(2), 0.0,
+                              np.zeros(3 * k), x, U, R, rowloss, T, loss, 1.0, 1.0, 1e-15, 1e-4,
+                              30, *work, np.zeros(3, i64), np.zeros(2, i64), np.empty(2), counts)
     data = np.ones(7)
     work = [np.full(3, -1, i64) for _ in range(3)]
     greedy_forest(indptr, indices, data, nodes, work[0], work[1], work[2], np.empty(3, i64))

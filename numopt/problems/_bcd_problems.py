@@ -236,6 +236,9 @@ class _LinearModel:
     def _bcd_state(self, x, jit):
         return _LinearModelState(self, x, jit)
 
+    def _bcd_row_state(self, x):
+        return _RowState(self, x)
+
 
 class _LinearModelState:
     """``U = A X``, ``R = phi'(U)``, ``G = A'R`` kept up to date under block steps."""
@@ -311,6 +314,75 @@ class _LinearModelState:
 
     def hess_block(self, idx):
         return self.problem._hess_block_at(self.U, idx)
+
+
+class _RowState:
+    """``U = A X``, ``R = phi'(U)`` and the row losses, updated by block Newton steps built from the
+    rows a block touches (numba): no full gradient per step.  ``grad`` is the gradient at the last
+    ``refresh``; ``seen[i] = |g_i|`` when coordinate ``i`` was last looked at."""
+
+    def __init__(self, problem, x):
+        self.problem, self.x = problem, x
+        self.ngrad = 0
+        self.seen = np.zeros(problem.n)
+        self._work = (np.full(problem.m, -1, np.int64), np.full(problem.p, -1, np.int64))
+        self.refresh()
+
+    def refresh(self):
+        """Recompute ``U``, ``R``, the row losses, ``F`` and the gradient from ``x``."""
+        from .._kernels._bcd import row_losses
+
+        pr = self.problem
+        X = self.x.reshape(pr.p, pr.k)
+        self.U = np.ascontiguousarray(pr._A @ X, dtype=pr.dtype)
+        self.R = np.empty_like(self.U)
+        self.rowloss = np.empty(pr.m)
+        row_losses(pr.loss, self.U, pr.T, self.R, self.rowloss)
+        self.F = float(self.rowloss.sum()) + 0.5 * pr.l2 * float(self.x @ self.x)
+        self.G = np.asarray(pr._A.T @ self.R, dtype=np.float64).ravel()  # data part A'R
+        self.grad = (self.G + pr.l2 * self.x).astype(pr.dtype, copy=False)
+        np.abs(self.grad, out=self.seen)
+        self.ngrad += 1
+
+    def fun(self):
+        return self.F
+
+    def newton_steps(self, flat, offs, rounding, c1, trials):
+        """Newton steps with Armijo backtracking on the blocks ``flat[offs[s]:offs[s + 1]]``.
+        Returns ``(blocks done, F after each, counts)``, counts = (objective trials, bound
+        steps, coordinates updated, 1 if a step met a non-finite objective)."""
+        from .._kernels._bcd import row_blocks_newton
+
+        pr, csc = self.problem, self.problem._csc
+        history = np.empty(offs.size - 1)
+        counts = np.zeros(4, np.int64)
+        done = row_blocks_newton(csc.indptr, csc.indices, csc.data, flat, offs, self.x, self.U,
+                                 self.R, self.rowloss, pr.T, pr.loss, pr.l2, self.F, rounding, c1,
+                                 trials, *self._work, self.seen, history, counts)
+        if done:
+            self.F = float(history[done - 1])
+        return done, history[:done], counts
+
+    def greedy_newton_steps(self, nsteps, partition, threshold, rounding, c1, trials):
+        """Up to ``nsteps`` greedy Newton steps on ``partition`` (members, offsets, block of each
+        coordinate, ``1 / D_i``, block scores and block max ``|g_i|``, the last two updated in
+        place), stopping early once ``max_i |g_i| <= threshold``; ``G`` is kept exact by
+        scattering the changed rows, and ``seen = |G + l2 x|`` afterwards.  Returns as
+        :meth:`newton_steps`."""
+        from .._kernels._bcd import row_greedy_newton
+
+        pr, csc, csr = self.problem, self.problem._csc, self.problem._csr
+        history = np.empty(nsteps)
+        counts = np.zeros(4, np.int64)
+        ftouch, dirty = np.zeros(pr.p, np.int64), np.zeros(partition[-1].size, np.int64)
+        done = row_greedy_newton(csc.indptr, csc.indices, csc.data, csr.indptr, csr.indices,
+                                 csr.data, *partition, threshold, self.G, self.x, self.U, self.R,
+                                 self.rowloss, pr.T, pr.loss, pr.l2, self.F, rounding, c1, trials,
+                                 *self._work, ftouch, dirty, history, counts)
+        if done:
+            self.F = float(history[done - 1])
+        np.abs(self.G + pr.l2 * self.x, out=self.seen)
+        return done, history[:done], counts
 
 
 class LeastSquares(_LinearModel):

@@ -16,6 +16,7 @@ from ._blocks import SELECTIONS, FixedBlocks, TreeBlocks, VariableBlocks
 from ._outcome import finish_result, iteration_status
 from ._partitions import check_partition, fixed_partition, forest_partition
 from ._prox import prox_residual
+from ._rowwise import iterate_rows, uses_rows
 from ._updates import UPDATES, make_update
 from ._vectorised import VECTORISED_SELECTIONS, VECTORISED_UPDATES, minimize_vectorised
 
@@ -372,10 +373,20 @@ def minimize_bcd(problem, x0=None, *, blocks="variable", block_size=5, selection
                                    constrained=constrained, tol=tol, maxiter=maxiter, rng=rng, callback=callback,
                                    return_history=return_history)
     jit = use_jit(array_namespace(x)[0])
-    state = problem._bcd_state(x, jit) if hasattr(problem, "_bcd_state") else \
-        _ProtocolState(problem, x)
+    rows = uses_rows(problem, blocks, selection, update, constrained, jit)
+    if rows:
+        state = problem._bcd_row_state(x)
+    elif hasattr(problem, "_bcd_state"):
+        state = problem._bcd_state(x, jit)
+    else:
+        state = _ProtocolState(problem, x)
     ctx = _Context(problem, state, lip.astype(dtype), l1, lo, hi, constrained, rng, jit)
     chooser = _make_blocks(blocks, block_size, selection, ctx)
+    if rows:
+        status, message, nit, ncoord, rho, history = iterate_rows(ctx, chooser, tol, maxiter,
+                                                                  callback)
+        return _finish(ctx, status, message, nit, ncoord, rho, history, 0, maxiter,
+                       return_history)
     step = make_update(update, ctx, chooser)
     return _iterate(ctx, chooser, step, tol, maxiter, callback, return_history)
 
