@@ -647,6 +647,7 @@ def row_greedy_newton(cptr, cidx, cval, rptr, ridx, rval, members, offs, block_o
     dlist = np.empty(scores.shape[0], np.int64)
     flist = np.empty(ftouch.shape[0], np.int64)
     dR = np.empty(k)
+    Gmat = G.reshape((-1, k))
     for s in range(history.shape[0]):
         b = np.argmax(scores)
         idx = members[offs[b]:offs[b + 1]]
@@ -674,8 +675,9 @@ def row_greedy_newton(cptr, cidx, cval, rptr, ridx, rval, members, offs, block_o
             for q in range(rptr[i], rptr[i + 1]):
                 j = ridx[q]
                 a = rval[q]
+                Gj = Gmat[j]  # a row view: the class loop vectorises (flat indexing does not)
                 for c in range(k):
-                    G[j * k + c] += a * dR[c]
+                    Gj[c] += a * dR[c]
                 if ftouch[j] == 0:
                     ftouch[j] = 1
                     flist[nf] = j
