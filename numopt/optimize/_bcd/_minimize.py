@@ -227,7 +227,7 @@ def _active(x, ctx, idx=slice(None)):
     return act | (xb == 0) if ctx.l1 > 0 else act
 
 
-@capabilities(numba="scores, gradients, tree solves",
+@capabilities(numba="scores, gradients, tree solves, per-row block Newton",
               cupy="dense data problems: cyclic/random/gs/gsl selection, lipschitz/newton updates",
               linear_operator=False)
 def minimize_bcd(problem, x0=None, *, blocks="variable", block_size=5, selection="gsl",
@@ -318,7 +318,18 @@ def minimize_bcd(problem, x0=None, *, blocks="variable", block_size=5, selection
 
     .. math:: \rho(x_k) = \max_i L_i |x_i - T_i(x_k)| \le \mathrm{tol}\,\max(1, \rho(x_0)),
 
-    i.e. ``||g||_inf`` without ``l1``/bounds.  The vectorised path (non-NumPy data) recomputes
+    i.e. ``||g||_inf`` without ``l1``/bounds.
+
+    With numba, ``LeastSquares``/``Logistic``/``Softmax`` with ``update='newton'`` and no
+    ``l1``/bounds take a per-row path for ``cyclic``/``random`` selection and for ``gs``/``gsl``/
+    ``gsd`` on a partition (``'fixed'`` or a list): a block's gradient, true Hessian, Newton step
+    and Armijo search are built from the rows of ``A`` its features touch (softmax: block
+    ``(features x classes)``, e.g. ``blocks='fixed', block_size=k`` for whole features), a pass
+    of blocks per numba call, with the same iterates as the generic path.  Greedy rules keep the
+    gradient exact by scattering the touched rows.  Cyclic/random keep no full gradient: the rule
+    is tested after each pass on each coordinate's last block gradient and confirmed on a fresh
+    one, so the run may end up to one pass later than the generic path would; with a
+    ``callback``, blocks run one per call and ``residual`` is that estimate.  The vectorised path (non-NumPy data) recomputes
     ``G = A' phi'(A X)`` each iteration (dense products, no numba) and copies only the chosen
     block's indices to the host.  Coordinates with ``L_i = 0`` (zero columns) are
     skipped with a warning.  Unregularised logistic/softmax losses on separable data have no
