@@ -305,7 +305,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--softmax-passes", type=int, default=60)
+    parser.add_argument("--softmax-passes", type=int, default=100)
     parser.add_argument("--softmax-skip", nargs="*", default=("gsq-variable",),
                         help="softmax settings to leave out (default: gsq-variable, which took "
                              "325x lbfgs's time on the spec's instance)")
