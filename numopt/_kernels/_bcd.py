@@ -629,7 +629,7 @@ def _block_score(members, s0, s1, G, x, l2, inv_curv):
 
 
 @kernel
-def row_greedy_newton(cptr, cidx, cval, rptr, ridx, rval, members, offs, block_of, inv_curv,
+def row_greedy_newton(cptr, cidx, cval, rptr, ridx, rval, members, offs, fptr, fblk, inv_curv,
                       scores, tops, threshold, G, x, U, R, rowloss, T, loss, l2, F, rounding, c1,
                       trials, mark, fslot, ftouch, dirty, history, counts):
     """Greedy block Newton on a partition: up to ``len(history)`` times take the block of largest
@@ -637,8 +637,9 @@ def row_greedy_newton(cptr, cidx, cval, rptr, ridx, rval, members, offs, block_o
     :func:`row_block_newton`, then keep ``G = A'R`` (flat, ``g = G + l2 x``) exact by scattering the
     touched rows' change of ``R`` through the CSR rows of ``A`` and rescore the blocks holding a
     changed coordinate (``tops[b] = max_{i in b} |g_i|``); ``counts`` as
-    :func:`row_blocks_newton`.  ``block_of[i]`` is the block of coordinate ``i``; ``ftouch``
-    (length p) and ``dirty`` (number of blocks) must be zero (restored).  Returns the number of
+    :func:`row_blocks_newton`.  ``fblk[fptr[j]:fptr[j + 1]]`` are the blocks holding a coordinate
+    of feature ``j``; ``ftouch`` (length p) and ``dirty`` (number of blocks) must be zero
+    (restored).  Returns the number of
     steps done: fewer than asked when a step met a non-finite objective or once ``max_b tops[b]
     <= threshold`` (the stopping rule, which the caller confirms on a fresh gradient).
     """
@@ -688,8 +689,8 @@ def row_greedy_newton(cptr, cidx, cval, rptr, ridx, rval, members, offs, block_o
         for a in range(nf):
             j = flist[a]
             ftouch[j] = 0
-            for c in range(k):
-                blk = block_of[j * k + c]
+            for q in range(fptr[j], fptr[j + 1]):
+                blk = fblk[q]
                 if dirty[blk] == 0:
                     dirty[blk] = 1
                     dlist[nd] = blk
@@ -1085,7 +1086,8 @@ def warmup():
             row_blocks_newton(indptr, indices, data, flat, offs, x, U, R, rowloss, T, loss, 1.0,
                               1.0, 1e-15, 1e-4, 30, *work, np.zeros(3 * k), np.empty(2), counts)
             row_greedy_newton(indptr, indices, data, indptr, indices, data, flat, offs,
-                              flat // k, np.ones(3 * k), np.ones(2), np.ones(2), 0.0,
+                              np.array([0, 1, 2, 3], dtype=i64), np.array([0, 1, 1], dtype=i64),
+                              np.ones(3 * k), np.ones(2), np.ones(2), 0.0,
                               np.zeros(3 * k), x, U, R, rowloss, T, loss, 1.0, 1.0, 1e-15, 1e-4,
                               30, *work, np.zeros(3, i64), np.zeros(2, i64), np.empty(2), counts)
     data = np.ones(7)

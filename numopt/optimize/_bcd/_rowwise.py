@@ -42,13 +42,16 @@ def uses_rows(problem, blocks, selection, update, constrained, jit):
 
 
 def _greedy_partition(chooser, blocks, state):
-    """The partition's arrays for :meth:`greedy_newton_steps`: members, offsets, block of each
-    coordinate, ``1 / D_i`` (0 where ``D_i <= 0``), block scores ``sum g_i^2 / D_i`` and block
-    maxima of ``|g_i|``."""
+    """The partition's arrays for :meth:`greedy_newton_steps`: members, offsets, the blocks of
+    each feature (``fblk[fptr[j]:fptr[j + 1]]``), ``1 / D_i`` (0 where ``D_i <= 0``), block scores
+    ``sum g_i^2 / D_i`` and block maxima of ``|g_i|``."""
     offs = _offsets(blocks)
     members = np.concatenate(blocks)
-    block_of = np.zeros(state.x.size, np.int64)
-    block_of[members] = np.repeat(np.arange(len(blocks)), np.diff(offs))
+    k = state.problem.k
+    pairs = np.unique(np.stack([members // k, np.repeat(np.arange(len(blocks)), np.diff(offs))]),
+                      axis=1)  # (feature, block), sorted by feature
+    fptr = np.searchsorted(pairs[0], np.arange(state.x.size // k + 1)).astype(np.int64)
+    fblk = np.ascontiguousarray(pairs[1], dtype=np.int64)
     curv = np.asarray(chooser.curv, dtype=np.float64)
     inv_curv = np.divide(1.0, curv, out=np.zeros(curv.size), where=curv > 0)
     g = state.G[members] + state.problem.l2 * state.x[members]
@@ -57,7 +60,7 @@ def _greedy_partition(chooser, blocks, state):
     if filled.any():
         scores[filled] = np.add.reduceat(g * g * inv_curv[members], offs[:-1][filled])
         tops[filled] = np.maximum.reduceat(np.abs(g), offs[:-1][filled])
-    return members, offs, block_of, inv_curv, scores, tops
+    return members, offs, fptr, fblk, inv_curv, scores, tops
 
 
 def _offsets(blocks):
