@@ -148,3 +148,16 @@ def test_float32_kept_on_the_per_row_path(softmax_problem):
     rho0 = np.abs(ref.grad(np.zeros(ref.n))).max()
     # the rule ||g||_inf <= 1e-4 rho0 holds in float64 up to float32 rounding of the products
     assert np.abs(ref.grad(res.x.astype(np.float64))).max() <= 1e-4 * rho0 * 1.01
+
+
+@pytest.mark.parametrize("selection", ["cyclic", "gs"])
+def test_separable_logistic_on_the_per_row_path(selection):
+    from numopt import NumoptWarning
+
+    rng = np.random.default_rng(0)
+    A = rng.standard_normal((40, 10))
+    y = np.sign(A @ rng.standard_normal(10))
+    with pytest.warns(NumoptWarning, match="no finite minimizer"):
+        res = minimize_bcd(Logistic(A, y), blocks="fixed", block_size=2, selection=selection,
+                           update="newton", maxiter=2000)
+    assert not res.success and res.status == 3
