@@ -323,7 +323,8 @@ def minimize_bcd(problem, x0=None, *, blocks="variable", block_size=5, selection
     With numba, ``LeastSquares``/``Logistic``/``Softmax`` with ``update='newton'`` and no
     ``l1``/bounds take a per-row path for ``cyclic``/``random`` selection and for ``gs``/``gsl``/
     ``gsd`` on a partition (``'fixed'`` or a list): a block's gradient, true Hessian, Newton step
-    and Armijo search are built from the rows of ``A`` its features touch (softmax: block
+    and Armijo search are built from the rows of ``A`` its features touch, as coordinate descent
+    for GLMs keeps the linear predictor [2]_ (softmax: block
     ``(features x classes)``, e.g. ``blocks='fixed', block_size=k`` for whole features), a pass
     of blocks per numba call, with the same iterates as the generic path.  Greedy rules keep the
     gradient exact by scattering the touched rows.  Cyclic/random keep no full gradient: the rule
@@ -340,6 +341,8 @@ def minimize_bcd(problem, x0=None, *, blocks="variable", block_size=5, selection
     .. [1] J. Nutini, I. Laradji, M. Schmidt, "Let's make block coordinate descent converge
        faster: faster greedy rules, message-passing, active-set complexity, and superlinear
        convergence", JMLR 23(131), 2022. arXiv:1712.08859.
+    .. [2] J. Friedman, T. Hastie, R. Tibshirani, "Regularization paths for generalized linear
+       models via coordinate descent", Journal of Statistical Software 33(1), 2010.
 
     Examples
     --------

@@ -10,9 +10,9 @@ the rows of ``A`` and rescore only the blocks it reaches.  A pass of block steps
 call.
 
 Stopping rule: ``seen_i`` is ``|g_i|`` when coordinate ``i``'s block was last stepped (cyclic,
-random) or the maintained ``|g_i|`` (greedy); once ``max_i seen_i <= threshold`` after a pass, the
-full gradient is recomputed and ``rho(x) <= tol max(1, rho(x0))`` is checked exactly (for cyclic
-and random rules it may thus be met up to one pass late).
+random: tested after each pass, so the rule may be met up to one pass late) or the maintained
+``|g_i|`` (greedy: tested after each step); once ``max_i seen_i <= threshold``, the full gradient
+is recomputed and ``rho(x) <= tol max(1, rho(x0))`` is checked exactly.
 """
 import math
 
