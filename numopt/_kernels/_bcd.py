@@ -593,7 +593,7 @@ def split_off_blocks(indptr, indices, data, perm, block_at):
 
 
 @kernel
-def _eliminate(s0, s1, parent, mult, y):
+def forest_eliminate(s0, s1, parent, mult, y):
     """Leaves-first elimination ``y_parent -= mult_p y_p`` on positions ``s0:s1`` (children have
     higher positions).  A parent at ``p - 1`` (paths) is updated in a register, off the memory
     dependency chain."""
@@ -610,21 +610,12 @@ def _eliminate(s0, s1, parent, mult, y):
 
 
 @kernel
-def _substitute(s0, s1, parent, mult, inv_piv, y, perm, z, final):
-    """Back substitution ``y_p = y_p / piv_p - mult_p y_parent`` on positions ``s0:s1`` (roots
-    first; the previous value is kept in a register for paths); ``final``: also write ``z``."""
-    prev = 0.0
+def _solve_block(s0, s1, parent, mult, inv_piv, y):
+    """``y = D_b^{-1} y`` on the positions ``s0:s1`` of one forest block, in place."""
+    forest_eliminate(s0, s1, parent, mult, y)
     for p in range(s0, s1):
-        q = parent[p]
-        v = y[p] * inv_piv[p]
-        if q == p - 1:
-            v -= mult[p] * prev
-        elif q >= 0:
-            v -= mult[p] * y[q]
-        y[p] = v
-        prev = v
-        if final:
-            z[perm[p]] = v
+        y[p] *= inv_piv[p]
+    _substitute(s0, s1, parent, mult, y, y)
 
 
 @kernel
@@ -652,8 +643,10 @@ def tree_sgs_apply(lo_ptr, lo_idx, lo_val, up_ptr, up_idx, up_val, seg, perm, pa
                 acc -= lo_val[q] * y[lo_idx[q]]
             s[p] = acc
             y[p] = acc
-        _eliminate(s0, s1, parent, mult, y)
-        _substitute(s0, s1, parent, mult, inv_piv, y, perm, z, b == nb - 1)
+        _solve_block(s0, s1, parent, mult, inv_piv, y)
+        if b == nb - 1:
+            for p in range(s0, s1):
+                z[perm[p]] = y[p]
     for b in range(nb - 2, -1, -1):
         s0 = seg[b]
         s1 = seg[b + 1]
@@ -662,8 +655,138 @@ def tree_sgs_apply(lo_ptr, lo_idx, lo_val, up_ptr, up_idx, up_val, seg, perm, pa
             for q in range(up_ptr[p], up_ptr[p + 1]):
                 acc -= up_val[q] * y[up_idx[q]]
             y[p] = acc
-        _eliminate(s0, s1, parent, mult, y)
-        _substitute(s0, s1, parent, mult, inv_piv, y, perm, z, True)
+        _solve_block(s0, s1, parent, mult, inv_piv, y)
+        for p in range(s0, s1):
+            z[perm[p]] = y[p]
+
+
+@kernel
+def slot_order(ptr, seg):
+    """Entries of the CSR rows ``ptr`` (rows = positions) regrouped block by block (``seg``), within
+    a block by slot (first entry of every row, then second, ...), rows ascending in a slot; returns
+    ``(rows, order)``: the row and the CSR index of each regrouped entry.  In a slot rows differ,
+    so accumulating a block's entries in this order has no store-to-load chain through one row."""
+    n = ptr.shape[0] - 1
+    rows = np.empty(ptr[n], np.int64)
+    order = np.empty(ptr[n], np.int64)
+    width = 0
+    for i in range(n):
+        width = max(width, ptr[i + 1] - ptr[i])
+    count = np.zeros(width + 1, np.int64)
+    for b in range(seg.shape[0] - 1):
+        count[:] = 0
+        for i in range(seg[b], seg[b + 1]):
+            for s in range(ptr[i + 1] - ptr[i]):
+                count[s + 1] += 1
+        count[0] = ptr[seg[b]]
+        for s in range(width):
+            count[s + 1] += count[s]
+        for i in range(seg[b], seg[b + 1]):
+            for s in range(ptr[i + 1] - ptr[i]):
+                rows[count[s]] = i
+                order[count[s]] = ptr[i] + s
+                count[s] += 1
+    return rows, order
+
+
+@kernel
+def _substitute(s0, s1, parent, mult, a, t):
+    """Back substitution ``t_k = a_k - mult_k t_parent`` on positions ``s0:s1``, roots first (the
+    previous value is kept in a register for paths)."""
+    prev = 0.0
+    for k in range(s0, s1):
+        q = parent[k]
+        v = a[k]
+        if q == k - 1:
+            v -= mult[k] * prev
+        elif q >= 0:
+            v -= mult[k] * t[q]
+        t[k] = v
+        prev = v
+
+
+@kernel
+def split_backward(up_ptr, up_row, up_idx, up_val, seg, parent, mult, inv_piv, piv, rh, beta, p,
+                   t, e, q):
+    """Backward half of Eisenstat's product for ``M = (D + L) D^{-1} (D + U)``, ``D = W Lambda W^T``
+    the forest factor (``W`` unit, ``W[parent_k, k] = mult_k``; positions as
+    :func:`tree_sgs_apply`; ``U`` as ``(up_ptr, up_row, up_idx, up_val)``: CSR row pointers and the
+    entries in :func:`slot_order`, so that a block's entries are one branch-free loop).
+
+    Per block ``b`` from the last: ``p_b = Lambda_b rh_b + beta p_b`` (CG's new direction),
+    ``e_b = W_b^{-1} U_b t``, ``q_b = Lambda_b^{-1} (p_b - e_b)`` and ``t_b = W_b^{-T} q_b``, so
+    that ``t = (D + U)^{-1} W p``; one gather, one leaves-first and one roots-first loop per block.
+    """
+    for b in range(seg.shape[0] - 2, -1, -1):
+        s0 = seg[b]
+        s1 = seg[b + 1]
+        for k in range(s0, s1):
+            e[k] = 0.0
+        for j in range(up_ptr[s0], up_ptr[s1]):
+            e[up_row[j]] += up_val[j] * t[up_idx[j]]
+        carry = 0.0
+        for k in range(s1 - 1, s0 - 1, -1):
+            pk = piv[k] * rh[k] + beta * p[k]
+            p[k] = pk
+            v = e[k] + carry  # children eliminated
+            e[k] = v
+            carry = 0.0
+            a = parent[k]
+            if a == k - 1:
+                carry = -mult[k] * v
+            elif a >= 0:
+                e[a] -= mult[k] * v
+            q[k] = (pk - v) * inv_piv[k]
+        _substitute(s0, s1, parent, mult, q, t)
+
+
+@kernel
+def split_forward(lo_ptr, lo_row, lo_idx, lo_val, seg, parent, mult, inv_piv, e, u, out, product,
+                  p, t, y):
+    """Forward block sweep ``u = (D + L)^{-1} W e`` (``e`` already eliminated: ``W^{-1}`` of the
+    right-hand side), with ``W^T u = Lambda^{-1} (e + W^{-1} (-L u))`` per block written to
+    ``out`` and ``out^T Lambda out`` returned; with ``product`` (after :func:`split_backward`),
+    it is added to ``out``, ``y = W p + L t`` (``= A t``; the same entries of ``L``) is formed and
+    ``p^T out`` is returned.
+    """
+    total = 0.0
+    for b in range(seg.shape[0] - 1):
+        s0 = seg[b]
+        s1 = seg[b + 1]
+        for k in range(s0, s1):
+            u[k] = 0.0
+        if product:
+            for k in range(s0, s1):
+                y[k] = p[k]
+            for j in range(lo_ptr[s0], lo_ptr[s1]):
+                k = lo_row[j]
+                u[k] -= lo_val[j] * u[lo_idx[j]]
+                y[k] += lo_val[j] * t[lo_idx[j]]
+        else:
+            for j in range(lo_ptr[s0], lo_ptr[s1]):
+                u[lo_row[j]] -= lo_val[j] * u[lo_idx[j]]
+        carry = 0.0
+        for k in range(s1 - 1, s0 - 1, -1):
+            f = u[k] + carry  # W^{-1} (-L u), children eliminated
+            carry = 0.0
+            a = parent[k]
+            if a == k - 1:
+                carry = -mult[k] * f
+            elif a >= 0:
+                u[a] -= mult[k] * f
+            if product and a >= 0:
+                y[a] += mult[k] * p[k]
+            ef = e[k] + f
+            c = ef * inv_piv[k]
+            u[k] = c
+            if product:
+                c += out[k]
+                total += p[k] * c
+            else:
+                total += c * ef  # piv_k c^2
+            out[k] = c
+        _substitute(s0, s1, parent, mult, u, u)
+    return total
 
 
 def warmup():
@@ -698,6 +821,12 @@ def warmup():
         split_off_blocks(indptr, indices, data, nodes, np.array([0, 0, 1], dtype=i64))
         tree_sgs_apply(indptr, indices, data, indptr, indices, data, seg, nodes, parent, coef,
                        piv, v, out, v.copy(), v.copy())
+        rows, _ = slot_order(indptr, seg)
+        w = [v.copy() for _ in range(5)]
+        forest_eliminate(0, 3, parent, coef, w[0])
+        split_backward(indptr, rows, indices, data, seg, parent, coef, piv, piv, v, 0.5, *w[:4])
+        split_forward(indptr, rows, indices, data, seg, parent, coef, piv, *w[:3], True, *w[3:],
+                      out)
         for loss, k in ((LOSS_SQUARED, 1), (LOSS_LOGISTIC, 1), (LOSS_SOFTMAX, 3)):
             U, R, T = (np.ones((3, k), dtype=dtype) for _ in range(3))
             G = np.zeros((3, k), dtype=dtype)
