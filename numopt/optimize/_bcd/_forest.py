@@ -136,42 +136,36 @@ class TreeSGS:
         if code:
             raise ValueError(f"preconditioner='tree-sgs' needs positive pivots: `A` is not symmetric "
                              f"positive definite (node {node})")
-        block_at = np.repeat(np.arange(seg.size - 1), np.diff(seg))  # block of each position
+        start = np.repeat(seg[:-1], np.diff(seg))  # first position of each position's block
         self.perm, self.seg, self.piv = perm, seg, piv
-        self.parent = np.where(parent >= 0, parent + seg[block_at], -1)  # absolute positions
+        self.parent = np.where(parent >= 0, parent + start, -1)  # absolute positions
         self.mult, self.inv_piv = coef / piv, 1.0 / piv
-        self.off = host_kernel(kernels.split_off_blocks)(indptr, indices, data, perm, block_at)
-        self.lo, self.up = (self._slotted(*self.off[k:k + 3]) for k in (0, 3))
+        self.lo, self.up = host_kernel(kernels.split_off_blocks)(indptr, indices, data, perm, seg)
         self._work = np.empty(n, dtype), np.empty(n, dtype)
-
-    def _slotted(self, ptr, idx, val):
-        """``(ptr, rows, idx, val)``: the entries of the CSR rows in :func:`slot_order`."""
-        from ..._kernels import _bcd as kernels
-
-        rows, order = host_kernel(kernels.slot_order)(ptr, self.seg)
-        return ptr, rows, idx[order], val[order]
 
     def apply(self, r):
         """``M^{-1} r`` (a new array; ``r`` in the original numbering)."""
         from ..._kernels import _bcd as kernels
 
         z = np.empty_like(r)
-        host_kernel(kernels.tree_sgs_apply)(*self.off, self.seg, self.perm, self.parent, self.mult,
-                                            self.inv_piv, r, z, *self._work)
+        host_kernel(kernels.tree_sgs_apply)(*self.lo, *self.up, self.seg, self.perm, self.parent,
+                                            self.mult, self.inv_piv, r, z, *self._work)
         return z
 
     def transform(self, r, rh, e, u):
-        """``rh = E^{-1} r = W^T (D + L)^{-1} r`` (positions; ``e``, ``u`` are work arrays); returns
-        ``rh^T Lambda rh = r^T M^{-1} r``."""
+        """``rh = E^{-1} r = W^T (D + L)^{-1} r`` (positions; ``e``, ``u`` are work arrays, ``e``
+        zero on exit as :meth:`product` needs); returns ``rh^T Lambda rh = r^T M^{-1} r``."""
         from ..._kernels import _bcd as kernels
 
         e[:] = r
+        u[:] = 0.0
         kernels.forest_eliminate(0, e.shape[0], self.parent, self.mult, e)
         return kernels.split_forward(*self.lo, self.seg, self.parent, self.mult, self.inv_piv, e,
                                      u, rh, False, r, r, r)
 
     def product(self, rh, beta, p, t, e, u, q, y):
-        """Eisenstat's product for CG on ``E^{-1} A E^{-T}`` (positions, work arrays ``e``, ``u``).
+        """Eisenstat's product for CG on ``E^{-1} A E^{-T}`` (positions; work arrays ``e`` (zero on
+        entry and exit) and ``u``).
 
         Sets ``p = Lambda rh + beta p``, ``t = E^{-T} p = (D + U)^{-1} W p`` (the step of ``x``),
         ``q = E^{-1} A t = W^T (t + (D + L)^{-1} (W p - D t))`` and ``y = A t = W p + L t``;
@@ -181,7 +175,7 @@ class TreeSGS:
         from ..._kernels import _bcd as kernels
 
         kernels.split_backward(*self.up, self.seg, self.parent, self.mult, self.inv_piv, self.piv,
-                               rh, beta, p, t, e, q)
+                               rh, beta, p, t, e, q, u, y)
         return kernels.split_forward(*self.lo, self.seg, self.parent, self.mult, self.inv_piv, e, u,
                                      q, True, p, t, y)
 
