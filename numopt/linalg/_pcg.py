@@ -13,7 +13,8 @@ from ._system import linear_result, prepare_system, stop_threshold
 __all__ = ["solve_pcg"]
 
 
-@capabilities(numba="ic0, ssor", cupy="yes; 'amg', 'ic0', 'cholmod' need NumPy", linear_operator=True)
+@capabilities(numba="ic0, ssor, tree-sgs", cupy="yes; 'amg', 'ic0', 'cholmod' need NumPy",
+              linear_operator=True)
 def solve_pcg(A, b, x0=None, *, preconditioner=None, omega=1.0, rtol=1e-8, atol=0.0, maxiter=None,
               callback=None, return_history=False):
     r"""Solve the SPD system ``A x = b`` by preconditioned conjugate gradients.
@@ -206,8 +207,9 @@ def _pcg_split(system, precond, threshold, maxiter, callback, return_history):
     with the diagonal preconditioner ``Lambda^{-1}``, from ``rh = E^{-1} r``; in exact arithmetic
     the same iterates as :func:`_pcg`.  Vectors are kept in the positions of ``precond.split``.
 
-    Each step updates ``x`` by ``alpha t`` (``t = E^{-T} p``) and the residual ``r`` by ``alpha A t``
-    (both from the product), so the stopping test and its confirmation are those of :func:`_pcg`.
+    Each step updates ``x`` by ``alpha t`` (``t = E^{-T} p``) and the residual ``r`` by
+    ``alpha A t`` (both from the product), so the stopping test and its confirmation are those of
+    :func:`_pcg`.
     """
     from .._kernels._krylov import split_cg_step
 
@@ -275,8 +277,9 @@ def _check_curvature(curvature, nit):
     if not math.isfinite(curvature):
         return Status.NONFINITE, None
     if curvature <= 0:
-        return Status.BREAKDOWN, (f"Breakdown: negative curvature p^T A p = {curvature:.3e} <= 0 at "
-                                  f"iteration {nit + 1}: `A` is not symmetric positive definite.")
+        return Status.BREAKDOWN, (f"Breakdown: negative curvature p^T A p = {curvature:.3e} <= 0 "
+                                  f"at iteration {nit + 1}: `A` is not symmetric positive "
+                                  "definite.")
     return Status.MAXITER, None
 
 

@@ -134,8 +134,8 @@ class TreeSGS:
         code, node, _ = host_kernel(kernels.forest_factor_blocks)(
             indptr, indices, data, visit, seg, np.full(n, -1, np.int64), perm, parent, coef, piv)
         if code:
-            raise ValueError(f"preconditioner='tree-sgs' needs positive pivots: `A` is not symmetric "
-                             f"positive definite (node {node})")
+            raise ValueError(f"preconditioner='tree-sgs' needs positive pivots: `A` is not "
+                             f"symmetric positive definite (node {node})")
         start = np.repeat(seg[:-1], np.diff(seg))  # first position of each position's block
         self.perm, self.seg, self.piv = perm, seg, piv
         self.parent = np.where(parent >= 0, parent + start, -1)  # absolute positions
