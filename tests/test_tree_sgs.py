@@ -137,8 +137,9 @@ def _trace(A, b, preconditioner, **kw):
 @pytest.mark.parametrize("start", ["zero", "random"])
 def test_eisenstat_iterates_match_plain_tree_sgs_pcg(name, A, b, start):
     """solve_pcg(preconditioner='tree-sgs') runs Eisenstat's split form on NumPy; the same M as a
-    callable preconditioner runs plain PCG (a product with A and M^{-1} r per step): same iterates,
-    residuals, counts and stopping step."""
+    callable preconditioner runs plain PCG (a product with A and M^{-1} r per step): same iterates
+    and stopping step, and the split form checks fewer true residuals than plain PCG forms
+    products with A."""
     system = prepare_system(A, b, None, rtol=1e-8, atol=0.0)
     precond = make_preconditioner("tree-sgs", system, 1.0)
     assert precond.split is not None  # NumPy with numba: solve_pcg takes the split form
@@ -147,16 +148,20 @@ def test_eisenstat_iterates_match_plain_tree_sgs_pcg(name, A, b, start):
     split, split_xs = _trace(A, b, "tree-sgs", x0=x0, rtol=1e-10)
     plain, plain_xs = _trace(A, b, plain_apply, x0=x0, rtol=1e-10)
     assert split.success and plain.success
-    assert (split.nit, split.nmatvec, split.nprec) == (plain.nit, plain.nmatvec, plain.nprec)
+    assert (split.nit, split.nprec) == (plain.nit, plain.nprec)
+    checks = split.nmatvec - split.nit  # true residuals computed (start included)
+    assert 2 <= checks < plain.nmatvec - plain.nit + split.nit // 2
     scale = np.linalg.norm(plain.x)
     # CG amplifies rounding differences (the two forms sum in different orders): measured <= 2e-15
     # relative on these systems; 1e-9 leaves room for other BLAS/compilers
     for xs, xp in zip(split_xs, plain_xs):
         assert np.linalg.norm(xs - xp) <= 1e-9 * scale
     np.testing.assert_allclose(split.x, plain.x, rtol=0, atol=1e-9 * np.abs(plain.x).max())
-    # recursive residuals: same to rounding, relative to ||b|| (late ones are tiny)
-    np.testing.assert_allclose(split.history, plain.history, rtol=1e-6,
-                               atol=1e-12 * np.linalg.norm(b))
+    # the first and the last residual are true ones in both: same to rounding
+    for k in (0, -1):
+        assert split.history[k] == pytest.approx(plain.history[k], rel=1e-6,
+                                                 abs=1e-12 * np.linalg.norm(b))
+    assert split.residual == pytest.approx(np.linalg.norm(b - A @ split.x), rel=1e-6)
     ref = spl.spsolve(sp.csc_array(A), b)
     assert np.linalg.norm(b - A @ split.x) <= 1e-10 * np.linalg.norm(b)  # the stopping rule
     # cond(A) <= 1e4 here: x accurate to ~1e-6 relative
@@ -167,7 +172,8 @@ def test_eisenstat_maxiter_callback_and_float32():
     Q, c, _ = lattice_label_propagation(30, 30, n_labeled=36, seed=2)
     res = solve_pcg(Q, c, preconditioner="tree-sgs", maxiter=3)
     assert not res.success and res.status == 1 and res.nit == 3 and "maxiter=3" in res.message
-    assert res.residual == pytest.approx(np.linalg.norm(c - Q @ res.x), rel=1e-6)
+    # an estimate between checks: positive, and the true residual is not converged
+    assert res.residual > 0 and np.linalg.norm(c - Q @ res.x) > 1e-8 * np.linalg.norm(c)
 
     def stop(r):
         if r.nit == 2:

@@ -712,7 +712,7 @@ def _substitute(s0, s1, parent, mult, a, t):
 
 @kernel
 def split_backward(up_ptr, up_row, up_idx, up_val, seg, parent, mult, inv_piv, piv, rh, beta, p,
-                   t, e, q, u, y):
+                   t, e, q, u):
     """Backward half of Eisenstat's product for ``M = (D + L) D^{-1} (D + U)``, ``D = W Lambda W^T``
     the forest factor (``W`` unit, ``W[parent_k, k] = mult_k``; positions as
     :func:`tree_sgs_apply`; ``U`` as the ``up`` part of :func:`split_off_blocks`).
@@ -720,8 +720,8 @@ def split_backward(up_ptr, up_row, up_idx, up_val, seg, parent, mult, inv_piv, p
     Per block ``b`` from the last: ``p_b = Lambda_b rh_b + beta p_b`` (CG's new direction),
     ``e_b = W_b^{-1} U_b t``, ``q_b = Lambda_b^{-1} (p_b - e_b)`` and ``t_b = W_b^{-T} q_b``, so
     that ``t = (D + U)^{-1} W p``: one gather and one leaves-first and one roots-first loop per
-    block.  ``e`` must be zero on entry (:func:`split_forward` leaves it so); ``u`` and ``y`` are
-    prepared for :func:`split_forward` (``u = 0``, ``y = p``).
+    block.  ``e`` must be zero on entry (:func:`split_forward` leaves it so); ``u`` is set to zero
+    for :func:`split_forward`.
     """
     for b in range(seg.shape[0] - 2, -1, -1):
         s0 = seg[b]
@@ -732,7 +732,6 @@ def split_backward(up_ptr, up_row, up_idx, up_val, seg, parent, mult, inv_piv, p
         for k in range(s1 - 1, s0 - 1, -1):
             pk = piv[k] * rh[k] + beta * p[k]
             p[k] = pk
-            y[k] = pk
             u[k] = 0.0
             v = e[k] + carry  # children eliminated
             e[k] = v
@@ -748,26 +747,18 @@ def split_backward(up_ptr, up_row, up_idx, up_val, seg, parent, mult, inv_piv, p
 
 @kernel
 def split_forward(lo_ptr, lo_row, lo_idx, lo_val, seg, parent, mult, inv_piv, e, u, out, product,
-                  p, t, y):
+                  p):
     """Forward block sweep ``u = (D + L)^{-1} W e`` (``e``: ``W^{-1}`` of the right-hand side per
     block), with ``W^T u = Lambda^{-1} (e + W^{-1} (-L u))`` per block written to ``out`` and
-    ``out^T Lambda out`` returned; with ``product`` (after :func:`split_backward`, which sets ``u
-    = 0`` and ``y = p``), it is added to ``out``, ``y = W p + L t`` (``= A t``; the same entries of
-    ``L``) is formed and ``p^T out`` is returned.  ``u`` must be zero on entry; ``e`` is zero on
-    exit.
+    ``out^T Lambda out`` returned; with ``product`` (after :func:`split_backward`), it is added to
+    ``out`` and ``p^T out`` is returned.  ``u`` must be zero on entry; ``e`` is zero on exit.
     """
     total = 0.0
     for b in range(seg.shape[0] - 1):
         s0 = seg[b]
         s1 = seg[b + 1]
-        if product:
-            for j in range(lo_ptr[s0], lo_ptr[s1]):
-                k = lo_row[j]
-                u[k] -= lo_val[j] * u[lo_idx[j]]
-                y[k] += lo_val[j] * t[lo_idx[j]]
-        else:
-            for j in range(lo_ptr[s0], lo_ptr[s1]):
-                u[lo_row[j]] -= lo_val[j] * u[lo_idx[j]]
+        for j in range(lo_ptr[s0], lo_ptr[s1]):
+            u[lo_row[j]] -= lo_val[j] * u[lo_idx[j]]
         carry = 0.0
         for k in range(s1 - 1, s0 - 1, -1):
             f = u[k] + carry  # W^{-1} (-L u), children eliminated
@@ -777,8 +768,6 @@ def split_forward(lo_ptr, lo_row, lo_idx, lo_val, seg, parent, mult, inv_piv, e,
                 carry = -mult[k] * f
             elif a >= 0:
                 u[a] -= mult[k] * f
-            if product and a >= 0:
-                y[a] += mult[k] * p[k]
             ef = e[k] + f
             e[k] = 0.0
             c = ef * inv_piv[k]
@@ -826,8 +815,8 @@ def warmup():
         w = [v.copy() for _ in range(5)]
         tree_sgs_apply(*lo, *up, seg, nodes, parent, coef, piv, v, out, w[0], w[1])
         forest_eliminate(0, 3, parent, coef, w[0])
-        split_backward(*up, seg, parent, coef, piv, piv, v, 0.5, *w, out)
-        split_forward(*lo, seg, parent, coef, piv, *w[:3], True, *w[3:], out)
+        split_backward(*up, seg, parent, coef, piv, piv, v, 0.5, *w)
+        split_forward(*lo, seg, parent, coef, piv, *w[:3], True, w[3])
         for loss, k in ((LOSS_SQUARED, 1), (LOSS_LOGISTIC, 1), (LOSS_SOFTMAX, 3)):
             U, R, T = (np.ones((3, k), dtype=dtype) for _ in range(3))
             G = np.zeros((3, k), dtype=dtype)

@@ -161,23 +161,22 @@ class TreeSGS:
         u[:] = 0.0
         kernels.forest_eliminate(0, e.shape[0], self.parent, self.mult, e)
         return kernels.split_forward(*self.lo, self.seg, self.parent, self.mult, self.inv_piv, e,
-                                     u, rh, False, r, r, r)
+                                     u, rh, False, r)
 
-    def product(self, rh, beta, p, t, e, u, q, y):
+    def product(self, rh, beta, p, t, e, u, q):
         """Eisenstat's product for CG on ``E^{-1} A E^{-T}`` (positions; work arrays ``e`` (zero on
         entry and exit) and ``u``).
 
-        Sets ``p = Lambda rh + beta p``, ``t = E^{-T} p = (D + U)^{-1} W p`` (the step of ``x``),
-        ``q = E^{-1} A t = W^T (t + (D + L)^{-1} (W p - D t))`` and ``y = A t = W p + L t``;
-        returns ``p^T q``.  ``W p - D t`` is the ``U t`` of the backward sweep, and ``D t`` is never
-        formed.
+        Sets ``p = Lambda rh + beta p``, ``t = E^{-T} p = (D + U)^{-1} W p`` (the step of ``x``) and
+        ``q = E^{-1} A t = W^T (t + (D + L)^{-1} (W p - D t))``; returns ``p^T q``.  ``W p - D t``
+        is the ``U t`` of the backward sweep, and ``D t`` is never formed.
         """
         from ..._kernels import _bcd as kernels
 
         kernels.split_backward(*self.up, self.seg, self.parent, self.mult, self.inv_piv, self.piv,
-                               rh, beta, p, t, e, q, u, y)
+                               rh, beta, p, t, e, q, u)
         return kernels.split_forward(*self.lo, self.seg, self.parent, self.mult, self.inv_piv, e, u,
-                                     q, True, p, t, y)
+                                     q, True, p)
 
 
 def tree_sgs_cost(A, split=False):
