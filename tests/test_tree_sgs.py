@@ -150,7 +150,7 @@ def test_eisenstat_iterates_match_plain_tree_sgs_pcg(name, A, b, start):
     assert split.success and plain.success
     assert (split.nit, split.nprec) == (plain.nit, plain.nprec)
     checks = split.nmatvec - split.nit  # true residuals computed (start included)
-    assert 2 <= checks < plain.nmatvec - plain.nit + split.nit // 2
+    assert 2 <= checks < plain.nmatvec / 3  # measured 4-8 checks against 20-40 products
     scale = np.linalg.norm(plain.x)
     # CG amplifies rounding differences (the two forms sum in different orders): measured <= 2e-15
     # relative on these systems; 1e-9 leaves room for other BLAS/compilers
