@@ -11,8 +11,9 @@
 2. Label propagation (lattice 200 x 200, weight 1e5, 4 % labelled; kNN two moons): iterations,
    passes over the graph and time to ``||x - x*|| <= 1e-8 ||x*||`` for tree blocks + message
    passing, red-black Gauss-Seidel, and PCG with Jacobi, point SGS, IC(0) and tree-SGS
-   preconditioners (tree-SGS runs Eisenstat's split form; the iteration count is found with a
-   callback, then runs stopped at that count without it are timed, set-up included).
+   preconditioners (tree-SGS runs Eisenstat's split form; "tree-sgs, plain" is the same
+   preconditioner as a callable, i.e. plain PCG; the iteration count is found with a callback,
+   then runs stopped at that count without it are timed, set-up included).
 3. Softmax, 50 classes (``softmax_data``, l2 = 1): time to 1e-6 relative suboptimality vs
    scikit-learn ``LogisticRegression(solver='lbfgs')`` (lbfgs: loosest tolerance of the ladder that
    reaches it; numopt: stopped by a callback once it does, at most ``--softmax-passes`` passes).
@@ -164,7 +165,8 @@ def forest_gain(Q, blocks):
 
 
 def propagation(args):
-    from numopt.optimize._bcd._forest import tree_sgs_cost
+    from numopt._lib._sparse import csr_arrays
+    from numopt.optimize._bcd._forest import TreeSGS, tree_sgs_cost
 
     side = 50 if args.quick else 200
     cases = [(f"lattice {side}x{side} W=1e5",
@@ -196,12 +198,16 @@ def propagation(args):
         # PCG: passes per step = matrix entries read / nnz(A): 1 (the product A p) + the
         # preconditioner's (Jacobi: the diagonal; SSOR, IC(0): a lower and an upper triangle,
         # nnz + n); tree-SGS runs Eisenstat's split form, whose step replaces both: the off-block
-        # entries once and every forest block twice
+        # entries once and every forest block twice.  "tree-sgs, plain" is the same M applied as
+        # a callable (a product with A plus M^{-1} r per step; set-up inside the timed call too)
         per_step = {"jacobi": 1 + n / nnz, "ssor": 1 + (nnz + n) / nnz, "ic0": 1 + (nnz + n) / nnz,
-                    "tree-sgs": tree_sgs_cost(Q, split=True)}
+                    "tree-sgs": tree_sgs_cost(Q, split=True),
+                    "tree-sgs, plain": 1 + tree_sgs_cost(Q)}
         for pre, cost in per_step.items():
             def solve(maxiter, callback, pre=pre):
-                return numopt.solve_pcg(Q, c, preconditioner=pre, rtol=1e-14,
+                M = (TreeSGS(*csr_arrays(Q, Q.dtype), Q.dtype).apply if pre == "tree-sgs, plain"
+                     else pre)
+                return numopt.solve_pcg(Q, c, preconditioner=M, rtol=1e-14,
                                         maxiter=maxiter or 100_000, callback=callback)
 
             # a PCG solve takes milliseconds: 5x the repeats for a stable best time under load
