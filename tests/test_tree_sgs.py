@@ -106,12 +106,15 @@ def test_tree_sgs_cost_counts_entries_read():
     n = 50
     path = sp.diags_array([-np.ones(n - 1), 3 * np.ones(n), -np.ones(n - 1)], offsets=[-1, 0, 1])
     assert tree_sgs_cost(path) == 1.0  # one forest block: a single exact solve reads A once
+    assert tree_sgs_cost(path, split=True) == 2.0  # a CG step solves it twice, no product with A
     A = poisson_matrix((10, 10))
     blocks = forest_runs(A)
     inside = np.array([A[blk][:, blk].nnz for blk in blocks])
     off = A.nnz - inside.sum()
     assert tree_sgs_cost(A) == pytest.approx((off + 2 * inside.sum() - inside[-1]) / A.nnz)
     assert 1.0 < tree_sgs_cost(A) < 2.0
+    assert tree_sgs_cost(A, split=True) == pytest.approx((off + 2 * inside.sum()) / A.nnz)
+    assert tree_sgs_cost(A, split=True) < 1.0 + tree_sgs_cost(A)  # Eisenstat saves the product
 
 
 def test_tree_sgs_rejects_an_indefinite_matrix():
@@ -120,3 +123,85 @@ def test_tree_sgs_rejects_an_indefinite_matrix():
                                     offsets=[-1, 0, 1]))
     with pytest.raises(ValueError, match="tree-sgs.*positive"):
         solve_pcg(A, np.ones(n), preconditioner="tree-sgs")
+
+
+def _trace(A, b, preconditioner, **kw):
+    """The result and the iterates of solve_pcg, recorded by a callback."""
+    xs = []
+    res = solve_pcg(A, b, preconditioner=preconditioner, callback=lambda r: xs.append(r.x.copy()),
+                    return_history=True, **kw)
+    return res, xs
+
+
+@pytest.mark.parametrize("name, A, b", list(_systems()), ids=lambda v: v if isinstance(v, str) else "")
+@pytest.mark.parametrize("start", ["zero", "random"])
+def test_eisenstat_iterates_match_plain_tree_sgs_pcg(name, A, b, start):
+    """solve_pcg(preconditioner='tree-sgs') runs Eisenstat's split form on NumPy; the same M as a
+    callable preconditioner runs plain PCG (a product with A and M^{-1} r per step): same iterates
+    and stopping step, and the split form checks fewer true residuals than plain PCG forms
+    products with A."""
+    system = prepare_system(A, b, None, rtol=1e-8, atol=0.0)
+    precond = make_preconditioner("tree-sgs", system, 1.0)
+    assert precond.split is not None  # NumPy with numba: solve_pcg takes the split form
+    plain_apply = precond.apply
+    x0 = None if start == "zero" else np.random.default_rng(5).standard_normal(A.shape[0])
+    split, split_xs = _trace(A, b, "tree-sgs", x0=x0, rtol=1e-10)
+    plain, plain_xs = _trace(A, b, plain_apply, x0=x0, rtol=1e-10)
+    assert split.success and plain.success
+    assert (split.nit, split.nprec) == (plain.nit, plain.nprec)
+    checks = split.nmatvec - split.nit  # true residuals computed (start included)
+    assert 2 <= checks < plain.nmatvec / 3  # measured 4-8 checks against 20-40 products
+    scale = np.linalg.norm(plain.x)
+    # CG amplifies rounding differences (the two forms sum in different orders): measured <= 2e-15
+    # relative on these systems; 1e-9 leaves room for other BLAS/compilers
+    for xs, xp in zip(split_xs, plain_xs):
+        assert np.linalg.norm(xs - xp) <= 1e-9 * scale
+    np.testing.assert_allclose(split.x, plain.x, rtol=0, atol=1e-9 * np.abs(plain.x).max())
+    # the first and the last residual are true ones in both: same to rounding
+    for k in (0, -1):
+        assert split.history[k] == pytest.approx(plain.history[k], rel=1e-6,
+                                                 abs=1e-12 * np.linalg.norm(b))
+    assert split.residual == pytest.approx(np.linalg.norm(b - A @ split.x), rel=1e-6)
+    ref = spl.spsolve(sp.csc_array(A), b)
+    assert np.linalg.norm(b - A @ split.x) <= 1e-10 * np.linalg.norm(b)  # the stopping rule
+    # cond(A) <= 1e4 here: x accurate to ~1e-6 relative
+    np.testing.assert_allclose(split.x, ref, rtol=1e-6, atol=1e-6 * np.abs(ref).max())
+
+
+def test_eisenstat_maxiter_callback_and_float32():
+    Q, c, _ = lattice_label_propagation(30, 30, n_labeled=36, seed=2)
+    res = solve_pcg(Q, c, preconditioner="tree-sgs", maxiter=3)
+    assert not res.success and res.status == 1 and res.nit == 3 and "maxiter=3" in res.message
+    # an estimate between checks: positive, and the true residual is not converged
+    assert res.residual > 0 and np.linalg.norm(c - Q @ res.x) > 1e-8 * np.linalg.norm(c)
+
+    def stop(r):
+        if r.nit == 2:
+            raise StopIteration
+
+    res = solve_pcg(Q, c, preconditioner="tree-sgs", callback=stop)
+    assert res.status == 99 and res.nit == 2
+    Q32, c32 = sp.csr_array(Q, dtype=np.float32), c.astype(np.float32)
+    res = solve_pcg(Q32, c32, preconditioner="tree-sgs", rtol=1e-5)
+    assert res.success and res.x.dtype == np.float32
+    # the stopping rule in float64 arithmetic, with float32 rounding of x (cond <= 1e4): 1e-3 slack
+    assert np.linalg.norm(c - Q @ res.x.astype(np.float64)) <= 1e-5 * np.linalg.norm(c) * 1.001
+
+
+def test_eisenstat_reports_negative_curvature():
+    """Forest blocks positive definite, A indefinite (off-block couplings scaled up): M is SPD, so
+    CG meets p^T A p <= 0 -- a breakdown, as in plain PCG."""
+    A = sp.csr_array(poisson_matrix((8, 8)))
+    label = np.empty(A.shape[0], np.int64)
+    for k, blk in enumerate(forest_runs(A)):
+        label[blk] = k
+    coo = A.tocoo()
+    scale = np.where(label[coo.row] != label[coo.col], 10.0, 1.0)
+    B = sp.csr_array((coo.data * scale, (coo.row, coo.col)), shape=A.shape)
+    assert np.linalg.eigvalsh(B.toarray()).min() < 0  # indefinite
+    b = np.ones(A.shape[0])
+    res = solve_pcg(B, b, preconditioner="tree-sgs")
+    system = prepare_system(B, b, None, rtol=1e-8, atol=0.0)
+    plain = solve_pcg(B, b, preconditioner=make_preconditioner("tree-sgs", system, 1.0).apply)
+    assert res.status == plain.status == 3 and not res.success
+    assert res.nit == plain.nit and "curvature" in res.message

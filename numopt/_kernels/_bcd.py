@@ -924,50 +924,89 @@ def greedy_coloring(indptr, indices, data, color, counts, used):
 
 
 @kernel
-def split_off_blocks(indptr, indices, data, perm, block_at):
-    """CSR rows, by position ``p`` (node ``perm[p]``, block ``block_at[p]``), of the entries that
-    couple a block to earlier blocks (``lo``) and to later ones (``up``), with position columns.
+def split_off_blocks(indptr, indices, data, perm, seg):
+    """The entries coupling each block to earlier blocks (``lo``) and to later ones (``up``), by
+    position (node ``perm[p]`` at ``p``; block ``b`` at ``seg[b]:seg[b+1]``), with position columns.
 
-    Returns ``(lo_ptr, lo_idx, lo_val, up_ptr, up_idx, up_val)``.
+    Each part is ``(ptr, rows, cols, vals)``: ``ptr`` the CSR row pointers, and the entries of a
+    block (``ptr[seg[b]]:ptr[seg[b+1]]``) in *slot order* -- the first entry of every row, then
+    the second, ..., rows ascending within a slot -- so that accumulating a block's entries into
+    their rows is one branch-free loop without a store-to-load chain through a row.  O(nnz).
     """
     n = perm.shape[0]
+    nb = seg.shape[0] - 1
+    block_of = np.empty(n, np.int64)  # block of each node
+    for b in range(nb):
+        for p in range(seg[b], seg[b + 1]):
+            block_of[perm[p]] = b
     position = np.empty(n, np.int64)
     for p in range(n):
         position[perm[p]] = p
     lo_ptr = np.zeros(n + 1, np.int64)
     up_ptr = np.zeros(n + 1, np.int64)
+    width = 0
     for p in range(n):
         i = perm[p]
+        own = block_of[i]
         for k in range(indptr[i], indptr[i + 1]):
-            c = block_at[position[indices[k]]]
-            if c < block_at[p]:
+            c = block_of[indices[k]]
+            if c < own:
                 lo_ptr[p + 1] += 1
-            elif c > block_at[p]:
+            elif c > own:
                 up_ptr[p + 1] += 1
+        width = max(width, lo_ptr[p + 1], up_ptr[p + 1])
+    lo_count = lo_ptr[1:].copy()
+    up_count = up_ptr[1:].copy()
     for p in range(n):
         lo_ptr[p + 1] += lo_ptr[p]
         up_ptr[p + 1] += up_ptr[p]
-    lo_idx, up_idx = np.empty(lo_ptr[n], np.int64), np.empty(up_ptr[n], np.int64)
+    lo_row, lo_col = np.empty(lo_ptr[n], np.int64), np.empty(lo_ptr[n], np.int64)
+    up_row, up_col = np.empty(up_ptr[n], np.int64), np.empty(up_ptr[n], np.int64)
     lo_val, up_val = np.empty(lo_ptr[n], data.dtype), np.empty(up_ptr[n], data.dtype)
-    for p in range(n):
-        i = perm[p]
-        a = lo_ptr[p]
-        u = up_ptr[p]
-        for k in range(indptr[i], indptr[i + 1]):
-            q = position[indices[k]]
-            if block_at[q] < block_at[p]:
-                lo_idx[a] = q
-                lo_val[a] = data[k]
-                a += 1
-            elif block_at[q] > block_at[p]:
-                up_idx[u] = q
-                up_val[u] = data[k]
-                u += 1
-    return lo_ptr, lo_idx, lo_val, up_ptr, up_idx, up_val
+    lo_next = np.empty(width + 1, np.int64)  # next free place of each slot in the block
+    up_next = np.empty(width + 1, np.int64)
+    for b in range(nb):
+        lo_next[:] = 0
+        up_next[:] = 0
+        for p in range(seg[b], seg[b + 1]):
+            lo_next[lo_count[p]] += 1  # rows with exactly that many entries
+            up_next[up_count[p]] += 1
+        lo_at = lo_ptr[seg[b]]
+        up_at = up_ptr[seg[b]]
+        lo_rows = seg[b + 1] - seg[b]  # rows with more than s entries, s = 0, 1, ...
+        up_rows = lo_rows
+        for slot in range(width + 1):
+            lo_rows -= lo_next[slot]
+            up_rows -= up_next[slot]
+            lo_next[slot] = lo_at
+            up_next[slot] = up_at
+            lo_at += lo_rows
+            up_at += up_rows
+        for p in range(seg[b], seg[b + 1]):
+            i = perm[p]
+            lo_slot = 0
+            up_slot = 0
+            for k in range(indptr[i], indptr[i + 1]):
+                c = block_of[indices[k]]
+                if c < b:
+                    at = lo_next[lo_slot]
+                    lo_next[lo_slot] += 1
+                    lo_slot += 1
+                    lo_row[at] = p
+                    lo_col[at] = position[indices[k]]
+                    lo_val[at] = data[k]
+                elif c > b:
+                    at = up_next[up_slot]
+                    up_next[up_slot] += 1
+                    up_slot += 1
+                    up_row[at] = p
+                    up_col[at] = position[indices[k]]
+                    up_val[at] = data[k]
+    return (lo_ptr, lo_row, lo_col, lo_val), (up_ptr, up_row, up_col, up_val)
 
 
 @kernel
-def _eliminate(s0, s1, parent, mult, y):
+def forest_eliminate(s0, s1, parent, mult, y):
     """Leaves-first elimination ``y_parent -= mult_p y_p`` on positions ``s0:s1`` (children have
     higher positions).  A parent at ``p - 1`` (paths) is updated in a register, off the memory
     dependency chain."""
@@ -984,60 +1023,137 @@ def _eliminate(s0, s1, parent, mult, y):
 
 
 @kernel
-def _substitute(s0, s1, parent, mult, inv_piv, y, perm, z, final):
-    """Back substitution ``y_p = y_p / piv_p - mult_p y_parent`` on positions ``s0:s1`` (roots
-    first; the previous value is kept in a register for paths); ``final``: also write ``z``."""
-    prev = 0.0
+def _solve_block(s0, s1, parent, mult, inv_piv, y):
+    """``y = D_b^{-1} y`` on the positions ``s0:s1`` of one forest block, in place."""
+    forest_eliminate(s0, s1, parent, mult, y)
     for p in range(s0, s1):
-        q = parent[p]
-        v = y[p] * inv_piv[p]
-        if q == p - 1:
-            v -= mult[p] * prev
-        elif q >= 0:
-            v -= mult[p] * y[q]
-        y[p] = v
-        prev = v
-        if final:
-            z[perm[p]] = v
+        y[p] *= inv_piv[p]
+    _substitute(s0, s1, parent, mult, y, y)
 
 
 @kernel
-def tree_sgs_apply(lo_ptr, lo_idx, lo_val, up_ptr, up_idx, up_val, seg, perm, parent, mult,
-                   inv_piv, r, z, s, y):
+def tree_sgs_apply(lo_ptr, lo_row, lo_idx, lo_val, up_ptr, up_row, up_idx, up_val, seg, perm,
+                   parent, mult, inv_piv, r, z, s, y):
     """``z = M^{-1} r`` for the symmetric block Gauss-Seidel ``M = (D + L) D^{-1} (D + U)`` whose
     diagonal blocks ``D`` are forests, reading the off-block entries once.
 
     Everything is in *positions*: node ``perm[p]`` sits at ``p``, block ``b`` at ``seg[b]:seg[b+1]``
     in BFS order (``parent[p] < p``, absolute positions; ``mult = Q[p, parent] / piv_p``); ``lo_*``
-    and ``up_*`` are the CSR rows (by position) of the entries coupling a block to earlier and later
-    blocks, with position columns.  Forward sweep: ``s_b = r_b - L_b y``, ``y_b = D_b^{-1} s_b``;
+    and ``up_*`` are the entries coupling a block to earlier and later blocks, as returned by
+    :func:`split_off_blocks`.  Forward sweep: ``s_b = r_b - L_b y``, ``y_b = D_b^{-1} s_b``;
     backward sweep (blocks ``nb-2 .. 0``; the last one's right-hand side is unchanged): ``y_b =
-    D_b^{-1} (s_b - U_b y)``, as the earlier blocks still hold their forward values.  The final
-    values go to ``z`` during back substitution.  ``s``, ``y``: work arrays of length n; nothing is
-    allocated.
+    D_b^{-1} (s_b - U_b y)``, as the earlier blocks still hold their forward values.  ``s``,
+    ``y``: work arrays of length n; nothing is allocated.
     """
     nb = seg.shape[0] - 1
     for b in range(nb):
         s0 = seg[b]
         s1 = seg[b + 1]
         for p in range(s0, s1):
-            acc = r[perm[p]]
-            for q in range(lo_ptr[p], lo_ptr[p + 1]):
-                acc -= lo_val[q] * y[lo_idx[q]]
-            s[p] = acc
-            y[p] = acc
-        _eliminate(s0, s1, parent, mult, y)
-        _substitute(s0, s1, parent, mult, inv_piv, y, perm, z, b == nb - 1)
+            s[p] = r[perm[p]]
+        for q in range(lo_ptr[s0], lo_ptr[s1]):
+            s[lo_row[q]] -= lo_val[q] * y[lo_idx[q]]
+        for p in range(s0, s1):
+            y[p] = s[p]
+        _solve_block(s0, s1, parent, mult, inv_piv, y)
     for b in range(nb - 2, -1, -1):
         s0 = seg[b]
         s1 = seg[b + 1]
         for p in range(s0, s1):
-            acc = s[p]
-            for q in range(up_ptr[p], up_ptr[p + 1]):
-                acc -= up_val[q] * y[up_idx[q]]
-            y[p] = acc
-        _eliminate(s0, s1, parent, mult, y)
-        _substitute(s0, s1, parent, mult, inv_piv, y, perm, z, True)
+            y[p] = s[p]
+        for q in range(up_ptr[s0], up_ptr[s1]):
+            y[up_row[q]] -= up_val[q] * y[up_idx[q]]
+        _solve_block(s0, s1, parent, mult, inv_piv, y)
+    for p in range(seg[nb]):
+        z[perm[p]] = y[p]
+
+
+@kernel
+def _substitute(s0, s1, parent, mult, a, t):
+    """Back substitution ``t_k = a_k - mult_k t_parent`` on positions ``s0:s1``, roots first (the
+    previous value is kept in a register for paths)."""
+    prev = 0.0
+    for k in range(s0, s1):
+        q = parent[k]
+        v = a[k]
+        if q == k - 1:
+            v -= mult[k] * prev
+        elif q >= 0:
+            v -= mult[k] * t[q]
+        t[k] = v
+        prev = v
+
+
+@kernel
+def split_backward(up_ptr, up_row, up_idx, up_val, seg, parent, mult, inv_piv, piv, rh, beta, p,
+                   t, e, q, u):
+    """Backward half of Eisenstat's product for ``M = (D + L) D^{-1} (D + U)``, ``D = W Lambda W^T``
+    the forest factor (``W`` unit, ``W[parent_k, k] = mult_k``; positions as
+    :func:`tree_sgs_apply`; ``U`` as the ``up`` part of :func:`split_off_blocks`).
+
+    Per block ``b`` from the last: ``p_b = Lambda_b rh_b + beta p_b`` (CG's new direction),
+    ``e_b = W_b^{-1} U_b t``, ``q_b = Lambda_b^{-1} (p_b - e_b)`` and ``t_b = W_b^{-T} q_b``, so
+    that ``t = (D + U)^{-1} W p``: one gather and one leaves-first and one roots-first loop per
+    block.  ``e`` must be zero on entry (:func:`split_forward` leaves it so); ``u`` is set to zero
+    for :func:`split_forward`.
+    """
+    for b in range(seg.shape[0] - 2, -1, -1):
+        s0 = seg[b]
+        s1 = seg[b + 1]
+        for j in range(up_ptr[s0], up_ptr[s1]):
+            e[up_row[j]] += up_val[j] * t[up_idx[j]]
+        carry = 0.0
+        for k in range(s1 - 1, s0 - 1, -1):
+            pk = piv[k] * rh[k] + beta * p[k]
+            p[k] = pk
+            u[k] = 0.0
+            v = e[k] + carry  # children eliminated
+            e[k] = v
+            carry = 0.0
+            a = parent[k]
+            if a == k - 1:
+                carry = -mult[k] * v
+            elif a >= 0:
+                e[a] -= mult[k] * v
+            q[k] = (pk - v) * inv_piv[k]
+        _substitute(s0, s1, parent, mult, q, t)
+
+
+@kernel
+def split_forward(lo_ptr, lo_row, lo_idx, lo_val, seg, parent, mult, inv_piv, e, u, out, product,
+                  p):
+    """Forward block sweep ``u = (D + L)^{-1} W e`` (``e``: ``W^{-1}`` of the right-hand side per
+    block), with ``W^T u = Lambda^{-1} (e + W^{-1} (-L u))`` per block written to ``out`` and
+    ``out^T Lambda out`` returned; with ``product`` (after :func:`split_backward`), it is added to
+    ``out`` and ``p^T out`` is returned.  ``u`` must be zero on entry; ``e`` is zero on exit.
+    """
+    total = 0.0
+    for b in range(seg.shape[0] - 1):
+        s0 = seg[b]
+        s1 = seg[b + 1]
+        for j in range(lo_ptr[s0], lo_ptr[s1]):
+            u[lo_row[j]] -= lo_val[j] * u[lo_idx[j]]
+        carry = 0.0
+        for k in range(s1 - 1, s0 - 1, -1):
+            f = u[k] + carry  # W^{-1} (-L u), children eliminated
+            carry = 0.0
+            a = parent[k]
+            if a == k - 1:
+                carry = -mult[k] * f
+            elif a >= 0:
+                u[a] -= mult[k] * f
+            ef = e[k] + f
+            e[k] = 0.0
+            c = ef * inv_piv[k]
+            u[k] = c
+            if product:
+                c += out[k]
+                total += p[k] * c
+            else:
+                total += c * ef  # piv_k c^2
+            out[k] = c
+        _substitute(s0, s1, parent, mult, u, u)
+    return total
 
 
 def warmup():
@@ -1069,9 +1185,12 @@ def warmup():
         forest_factor_blocks(indptr, indices, data, nodes, np.array([0, 1, 3], dtype=i64), mark,
                              order, parent, coef, piv)
         seg = np.array([0, 3], dtype=i64)
-        split_off_blocks(indptr, indices, data, nodes, np.array([0, 0, 1], dtype=i64))
-        tree_sgs_apply(indptr, indices, data, indptr, indices, data, seg, nodes, parent, coef,
-                       piv, v, out, v.copy(), v.copy())
+        lo, up = split_off_blocks(indptr, indices, data, nodes, np.array([0, 1, 3], dtype=i64))
+        w = [v.copy() for _ in range(5)]
+        tree_sgs_apply(*lo, *up, seg, nodes, parent, coef, piv, v, out, w[0], w[1])
+        forest_eliminate(0, 3, parent, coef, w[0])
+        split_backward(*up, seg, parent, coef, piv, piv, v, 0.5, *w)
+        split_forward(*lo, seg, parent, coef, piv, *w[:3], True, w[3])
         for loss, k in ((LOSS_SQUARED, 1), (LOSS_LOGISTIC, 1), (LOSS_SOFTMAX, 3)):
             U, R, T = (np.ones((3, k), dtype=dtype) for _ in range(3))
             G = np.zeros((3, k), dtype=dtype)

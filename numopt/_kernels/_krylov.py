@@ -32,6 +32,19 @@ def cg_direction(p, z, beta):
         p[i] = z[i] + beta * p[i]
 
 
+@kernel(reassociate=True)
+def split_cg_step(x, rh, t, q, piv, alpha):
+    """CG step of Eisenstat's split form: ``x += alpha t``, ``rh -= alpha q`` (``rh = E^{-1} r``);
+    returns ``rh^T Lambda rh`` (``= r^T M^{-1} r``), ``Lambda = diag(piv)``."""
+    rho = 0.0
+    for i in range(x.shape[0]):
+        x[i] += alpha * t[i]
+        si = rh[i] - alpha * q[i]
+        rh[i] = si
+        rho += piv[i] * si * si
+    return rho
+
+
 def warmup():
     """Compile the kernels for float32 and float64."""
     for dtype in (np.float32, np.float64):
@@ -39,3 +52,4 @@ def warmup():
         cg_step(v[0], v[1], v[2], v[3], 0.5)
         cg_direction(v[0], v[1], 0.5)
         dot(v[0], v[1])
+        split_cg_step(*v, v[0], 0.5)

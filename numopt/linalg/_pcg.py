@@ -13,7 +13,8 @@ from ._system import linear_result, prepare_system, stop_threshold
 __all__ = ["solve_pcg"]
 
 
-@capabilities(numba="ic0, ssor", cupy="yes; 'amg', 'ic0', 'cholmod' need NumPy", linear_operator=True)
+@capabilities(numba="ic0, ssor, tree-sgs", cupy="yes; 'amg', 'ic0', 'cholmod' need NumPy",
+              linear_operator=True)
 def solve_pcg(A, b, x0=None, *, preconditioner=None, omega=1.0, rtol=1e-8, atol=0.0, maxiter=None,
               callback=None, return_history=False):
     r"""Solve the SPD system ``A x = b`` by preconditioned conjugate gradients.
@@ -35,7 +36,12 @@ def solve_pcg(A, b, x0=None, *, preconditioner=None, omega=1.0, rtol=1e-8, atol=
         a LinearOperator or a callable ``r -> M^{-1} r``.  An object with ``numopt_flexible = True`` (e.g. a deep-CG model)
         is treated as a nonlinear preconditioner: flexible CG (Notay's FCG(1)) A-orthogonalises
         each new direction against the previous one, ``beta = -z_{k+1}^T A p_k / p_k^T A p_k``.
-        'ic0', 'amg', 'cholmod' and 'tree-sgs' need NumPy/scipy.sparse inputs.
+        'ic0', 'amg', 'cholmod' and 'tree-sgs' need NumPy/scipy.sparse inputs.  With numba,
+        'tree-sgs' runs CG in Eisenstat's split form [4]_: one backward and one forward block
+        sweep per step replace the product with ``A`` and the application of ``M^{-1}`` (same
+        iterates up to rounding).  The residual is then not updated: between checks of the true
+        residual (see Notes) ``residual`` and ``history`` hold the estimate
+        ``kappa sqrt(r^T M^{-1} r)``; ``nmatvec`` counts the sweeps' steps and the checks.
     omega : float
         Relaxation parameter of ``preconditioner='ssor'``, in ``(0, 2)``.
     rtol, atol : float
@@ -63,7 +69,11 @@ def solve_pcg(A, b, x0=None, *, preconditioner=None, omega=1.0, rtol=1e-8, atol=
     Notes
     -----
     Stopping rule, confirmed on the true residual at exit (if the recursive residual passes but the
-    true one does not, the iteration continues from the true residual):
+    true one does not, the iteration continues from the true residual).  In the split form of
+    'tree-sgs' the true residual is computed at the start, at every step whose estimate
+    ``kappa sqrt(r^T M^{-1} r)`` (``kappa`` = true over estimated norm at the last check) is at
+    most 10 times the threshold, and at least every 10 steps; it stops at the first checked step
+    that meets the rule:
 
     .. math:: \|b - A x_k\|_2 \le \max(\mathrm{rtol}\,\|b\|_2, \mathrm{atol})
 
@@ -74,6 +84,8 @@ def solve_pcg(A, b, x0=None, *, preconditioner=None, omega=1.0, rtol=1e-8, atol=
     .. [2] Y. Notay, "Flexible conjugate gradients", SIAM J. Sci. Comput. 22 (2000).
     .. [3] M. Khodak, E. Chow, M.-F. Balcan, A. Talwalkar, "Learning to relax: setting solver
        parameters across a sequence of linear system instances", ICLR 2024.
+    .. [4] S. C. Eisenstat, "Efficient implementation of a class of preconditioned conjugate
+       gradient methods", SIAM J. Sci. Stat. Comput. 2(1) (1981).
 
     Examples
     --------
@@ -87,8 +99,9 @@ def solve_pcg(A, b, x0=None, *, preconditioner=None, omega=1.0, rtol=1e-8, atol=
     if maxiter is None:
         maxiter = 10 * system.n
     precond = make_preconditioner(preconditioner, system, omega)
-    return _pcg(system, precond, stop_threshold(system.bnorm, rtol, atol), maxiter, callback,
-                return_history)
+    solver = _pcg if precond.split is None else _pcg_split
+    return solver(system, precond, stop_threshold(system.bnorm, rtol, atol), maxiter, callback,
+                  return_history)
 
 
 class _XPVectorOps:
@@ -158,13 +171,8 @@ def _pcg(system, precond, threshold, maxiter, callback, return_history):
         q = A @ p
         nmatvec += 1
         curvature = ops.dot(p, q)
-        if not math.isfinite(curvature):
-            status = Status.NONFINITE
-            break
-        if curvature <= 0:
-            status = Status.BREAKDOWN
-            message = (f"Breakdown: negative curvature p^T A p = {curvature:.3e} <= 0 at iteration "
-                       f"{nit + 1}: `A` is not symmetric positive definite.")
+        status, message = _check_curvature(curvature, nit)
+        if status != Status.MAXITER:
             break
         alpha = rz / curvature
         rr = ops.step(x, r, p, q, alpha)
@@ -198,6 +206,99 @@ def _pcg(system, precond, threshold, maxiter, callback, return_history):
         rz = rz_new
     return linear_result(status, message, maxiter=maxiter, return_history=return_history, x=x,
                          nit=nit, residual=residual, nmatvec=nmatvec, nprec=nprec, history=history)
+
+
+_NEAR = 10.0  # split form: check the true residual at every step whose estimate <= 10 threshold
+_CHECK_EVERY = 10  # ... and at least every 10 steps (recalibrates the estimate)
+
+
+def _pcg_split(system, precond, threshold, maxiter, callback, return_history):
+    """:func:`_pcg` for ``M = E Lambda^{-1} E^T`` by Eisenstat's trick: CG on ``E^{-1} A E^{-T}``
+    with the diagonal preconditioner ``Lambda^{-1}``, from ``rh = E^{-1} r``; in exact arithmetic
+    the same iterates as :func:`_pcg`.  Vectors are kept in the positions of ``precond.split``.
+
+    The residual ``r`` itself is not updated (that would cost the product with ``A`` the split
+    form saves): ``||r_k||`` is estimated as ``kappa sqrt(rho_k)``, ``rho_k = rh_k^T Lambda rh_k =
+    r_k^T M^{-1} r_k``, with ``kappa = ||r_j|| / sqrt(rho_j)`` at the last step ``j`` where the
+    true residual ``b - A x_j`` was computed: at the start, at every step whose estimate is at
+    most ``_NEAR`` times the threshold and at least every ``_CHECK_EVERY`` steps.  The solver stops
+    at the first checked step whose true residual meets the rule; when a check fails although the
+    estimate says converged, CG goes on from the true residual, as :func:`_pcg` does.
+    """
+    from .._kernels._krylov import split_cg_step
+
+    A, split, dtype = system.A, precond.split, system.dtype
+    perm, n = split.perm, system.n
+
+    def unpermuted(v):
+        out = np.empty(n, dtype)
+        out[perm] = v
+        return out
+
+    def true_residual(x):
+        r = (system.b - A @ unpermuted(x))[perm]
+        return r, float(np.linalg.norm(r))
+
+    x = system.x[perm]
+    r, residual = true_residual(x)
+    rh, p, t, e, u, q = np.empty(n, dtype), np.zeros(n, dtype), *(np.empty(n, dtype)
+                                                                   for _ in range(4))
+    nmatvec, nprec = 1, 0
+    history = [residual]
+    nit, status, message, beta, checked = 0, Status.MAXITER, None, 0.0, 0
+    if residual <= threshold:
+        status = Status.SUCCESS
+    else:
+        rho = split.transform(r, rh, e, u)
+        nprec += 1
+        if not rho > 0:
+            status, message = Status.BREAKDOWN, _breakdown_preconditioner(rho, 0)
+        kappa = residual / math.sqrt(rho) if rho > 0 else 0.0
+    while status == Status.MAXITER and nit < maxiter:
+        curvature = split.product(rh, beta, p, t, e, u, q)  # p = Lambda rh + beta p first
+        nmatvec += 1
+        status, message = _check_curvature(curvature, nit)
+        if status != Status.MAXITER:
+            break
+        rho_new = split_cg_step(x, rh, t, q, split.piv, rho / curvature)
+        nit += 1
+        residual = kappa * math.sqrt(max(rho_new, 0.0))  # estimate
+        if residual <= _NEAR * threshold or nit - checked >= _CHECK_EVERY:
+            estimate = residual
+            r, residual = true_residual(x)
+            nmatvec += 1
+            checked = nit
+            if residual > threshold >= estimate:  # go on from the true residual
+                rho_new = split.transform(r, rh, e, u)
+            if rho_new > 0:
+                kappa = residual / math.sqrt(rho_new)
+        history.append(residual)
+        if residual <= threshold:  # only reached on a checked step
+            status = Status.SUCCESS
+            break
+        if call_callback(callback, LinearSolveResult(x=unpermuted(x), nit=nit, residual=residual)):
+            status = Status.CALLBACK
+            break
+        nprec += 1
+        if not rho_new > 0:
+            status, message = Status.BREAKDOWN, _breakdown_preconditioner(rho_new, nit)
+            break
+        beta, rho = rho_new / rho, rho_new
+    return linear_result(status, message, maxiter=maxiter, return_history=return_history,
+                         x=unpermuted(x), nit=nit, residual=residual, nmatvec=nmatvec, nprec=nprec,
+                         history=history)
+
+
+def _check_curvature(curvature, nit):
+    """``(status, message)`` after the product of step ``nit + 1``: MAXITER (go on) unless
+    ``p^T A p`` is not finite or not positive."""
+    if not math.isfinite(curvature):
+        return Status.NONFINITE, None
+    if curvature <= 0:
+        return Status.BREAKDOWN, (f"Breakdown: negative curvature p^T A p = {curvature:.3e} <= 0 "
+                                  f"at iteration {nit + 1}: `A` is not symmetric positive "
+                                  "definite.")
+    return Status.MAXITER, None
 
 
 def _breakdown_preconditioner(rz, nit):

@@ -15,11 +15,14 @@ __all__ = ["Preconditioner", "make_preconditioner", "PRECONDITIONERS"]
 
 @dataclass
 class Preconditioner:
-    """``apply(r)`` returns ``M^{-1} r``; ``flexible`` marks a nonlinear or varying ``M`` (flexible CG)."""
+    """``apply(r)`` returns ``M^{-1} r``; ``flexible`` marks a nonlinear or varying ``M`` (flexible CG);
+    ``split``, when set, offers Eisenstat's split form of ``M`` (``transform``, ``product``, ``perm``,
+    ``piv``: see :class:`~numopt.optimize._bcd._forest.TreeSGS`) for NumPy inputs."""
 
     apply: Callable
     name: str
     flexible: bool = False
+    split: object = None
 
 
 def _needs_matrix(name, A):
@@ -132,10 +135,11 @@ def _cholmod(system, omega):
 
 def _tree_sgs(system, omega):
     """Forest-block symmetric Gauss-Seidel built on the BCD message-passing kernels."""
-    from ..optimize._bcd._forest import tree_sgs_preconditioner
+    from ..optimize._bcd._forest import TreeSGS
 
     indptr, indices, data = _host_csr("tree-sgs", system)
-    return Preconditioner(tree_sgs_preconditioner(indptr, indices, data, system.dtype), "tree-sgs")
+    sgs = TreeSGS(indptr, indices, data, system.dtype)
+    return Preconditioner(sgs.apply, "tree-sgs", split=sgs if use_jit(system.xp) else None)
 
 
 PRECONDITIONERS = {

@@ -99,57 +99,99 @@ def forest_solve(Q, rhs, nodes=None):
     return out
 
 
-def tree_sgs_preconditioner(indptr, indices, data, dtype):
-    """``apply(r) = M^{-1} r`` for the forest-block symmetric Gauss-Seidel preconditioner.
+class TreeSGS:
+    """Forest-block symmetric Gauss-Seidel ``M = (D + L) D^{-1} (D + U)`` of an SPD matrix ``A``.
 
-    The graph of the SPD matrix ``A`` (CSR triples) is split into the forest blocks ``B_1..B_m`` of
+    The graph of ``A`` (CSR triples) is split into the forest blocks ``B_1..B_m`` of
     :func:`~numopt.optimize._bcd._partitions.forest_runs` (runs of the reverse Cuthill-McKee order);
-    ``M = (D + L) D^{-1} (D + U)`` with ``D = diag(A[B_k, B_k])`` is applied as a forward then a
-    backward block Gauss-Seidel sweep from zero, each block solved exactly by message passing.
+    ``D = diag(A[B_k, B_k])``, ``L`` (``U = L^T``) couples each block to the earlier (later) ones.
     ``M`` is symmetric positive definite for SPD ``A``.
 
-    Set-up (O(nnz), plus the ordering) renumbers the nodes block by block in BFS order and splits
-    the off-block entries into the parts coupling to earlier (``L``) and later (``U``) blocks, so
-    that one application reads ``L`` and ``U`` once each and solves ``2m - 1`` forests
-    (:func:`tree_sgs_cost`); it allocates only the returned vector.
+    Set-up (O(nnz), plus the ordering) renumbers the nodes block by block in BFS order (node
+    ``perm[k]`` at position ``k``), factors every block as ``D_b = W_b Lambda_b W_b^T`` by
+    leaves-first elimination (``W_b`` unit, one off-diagonal per tree edge) and splits the off-block
+    entries into ``L`` and ``U``.  Two uses, sharing the factor:
+
+    * :meth:`apply` ``(r) = M^{-1} r``: a forward then a backward block sweep from zero, each block
+      solved exactly by message passing; reads ``L`` and ``U`` once each and solves ``2m - 1``
+      forests (:func:`tree_sgs_cost`); allocates only the returned vector.
+    * Eisenstat's split form (:meth:`transform`, :meth:`product`), with ``E = (D + L) W^{-T}``, so
+      ``M = E Lambda^{-1} E^T``: CG on ``A`` preconditioned by ``M`` is CG on ``E^{-1} A E^{-T}``
+      preconditioned by ``Lambda^{-1}`` (a diagonal), whose product is one backward and one forward
+      sweep that read ``L`` and ``U`` once in total -- no separate product with ``A``.
     """
-    from ..._kernels import _bcd as kernels
-    from ._partitions import rcm_forest_runs
 
-    n = indptr.size - 1
-    indptr, indices, data = _csr_triples(sp.csr_array((data, indices, indptr), shape=(n, n)), dtype)
-    visit, seg = rcm_forest_runs(indptr, indices, data)
-    perm, parent, coef, piv = (np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, dtype),
-                               np.empty(n, dtype))
-    code, node, _ = host_kernel(kernels.forest_factor_blocks)(
-        indptr, indices, data, visit, seg, np.full(n, -1, np.int64), perm, parent, coef, piv)
-    if code:
-        raise ValueError(f"preconditioner='tree-sgs' needs positive pivots: `A` is not symmetric "
-                         f"positive definite (node {node})")
-    block_at = np.repeat(np.arange(seg.size - 1), np.diff(seg))  # block of each position
-    parent = np.where(parent >= 0, parent + seg[block_at], -1)  # absolute positions
-    mult, inv_piv = coef / piv, 1.0 / piv
-    off = host_kernel(kernels.split_off_blocks)(indptr, indices, data, perm, block_at)
-    sweep = host_kernel(kernels.tree_sgs_apply)
-    s, y = np.empty(n, dtype), np.empty(n, dtype)
+    def __init__(self, indptr, indices, data, dtype):
+        from ..._kernels import _bcd as kernels
+        from ._partitions import rcm_forest_runs
 
-    def apply(r):
+        n = indptr.size - 1
+        indptr, indices, data = _csr_triples(sp.csr_array((data, indices, indptr), shape=(n, n)),
+                                             dtype)
+        visit, seg = rcm_forest_runs(indptr, indices, data)
+        perm, parent, coef, piv = (np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, dtype),
+                                   np.empty(n, dtype))
+        code, node, _ = host_kernel(kernels.forest_factor_blocks)(
+            indptr, indices, data, visit, seg, np.full(n, -1, np.int64), perm, parent, coef, piv)
+        if code:
+            raise ValueError(f"preconditioner='tree-sgs' needs positive pivots: `A` is not "
+                             f"symmetric positive definite (node {node})")
+        start = np.repeat(seg[:-1], np.diff(seg))  # first position of each position's block
+        self.perm, self.seg, self.piv = perm, seg, piv
+        self.parent = np.where(parent >= 0, parent + start, -1)  # absolute positions
+        self.mult, self.inv_piv = coef / piv, 1.0 / piv
+        self.lo, self.up = host_kernel(kernels.split_off_blocks)(indptr, indices, data, perm, seg)
+        self._work = np.empty(n, dtype), np.empty(n, dtype)
+
+    def apply(self, r):
+        """``M^{-1} r`` (a new array; ``r`` in the original numbering)."""
+        from ..._kernels import _bcd as kernels
+
         z = np.empty_like(r)
-        sweep(*off, seg, perm, parent, mult, inv_piv, r, z, s, y)
+        host_kernel(kernels.tree_sgs_apply)(*self.lo, *self.up, self.seg, self.perm, self.parent,
+                                            self.mult, self.inv_piv, r, z, *self._work)
         return z
 
-    return apply
+    def transform(self, r, rh, e, u):
+        """``rh = E^{-1} r = W^T (D + L)^{-1} r`` (positions; ``e``, ``u`` are work arrays, ``e``
+        zero on exit as :meth:`product` needs); returns ``rh^T Lambda rh = r^T M^{-1} r``."""
+        from ..._kernels import _bcd as kernels
+
+        e[:] = r
+        u[:] = 0.0
+        kernels.forest_eliminate(0, e.shape[0], self.parent, self.mult, e)
+        return kernels.split_forward(*self.lo, self.seg, self.parent, self.mult, self.inv_piv, e,
+                                     u, rh, False, r)
+
+    def product(self, rh, beta, p, t, e, u, q):
+        """Eisenstat's product for CG on ``E^{-1} A E^{-T}`` (positions; work arrays ``e`` (zero on
+        entry and exit) and ``u``).
+
+        Sets ``p = Lambda rh + beta p``, ``t = E^{-T} p = (D + U)^{-1} W p`` (the step of ``x``) and
+        ``q = E^{-1} A t = W^T (t + (D + L)^{-1} (W p - D t))``; returns ``p^T q``.  ``W p - D t``
+        is the ``U t`` of the backward sweep, and ``D t`` is never formed.
+        """
+        from ..._kernels import _bcd as kernels
+
+        kernels.split_backward(*self.up, self.seg, self.parent, self.mult, self.inv_piv, self.piv,
+                               rh, beta, p, t, e, q, u)
+        return kernels.split_forward(*self.lo, self.seg, self.parent, self.mult, self.inv_piv, e, u,
+                                     q, True, p)
 
 
-def tree_sgs_cost(A):
-    """Matrix entries read by one tree-SGS application, in units of ``nnz(A)`` (sparse products).
+def tree_sgs_cost(A, split=False):
+    """Matrix entries read by tree-SGS, in units of ``nnz(A)`` (sparse products).
 
-    The off-block entries are read once; each of the ``2m - 1`` forest solves reads its block's
-    entries once (a diagonal pivot per node, one coefficient per tree edge used in both passes,
-    counted twice as in the symmetric storage of ``A``).
+    ``split=False``: one application of ``M^{-1}`` (:meth:`TreeSGS.apply`): the off-block entries
+    are read once; each of the ``2m - 1`` forest solves reads its block's entries once (a diagonal
+    pivot per node, one coefficient per tree edge used in both passes, counted twice as in the
+    symmetric storage of ``A``).  A plain PCG step adds the product with ``A`` (1).
+    ``split=True``: one CG step of Eisenstat's form (:meth:`TreeSGS.product`, which replaces the
+    product with ``A`` and the application): the off-block entries once and ``2m`` forest solves.
     """
     from ._partitions import forest_runs
 
     A = sp.csr_array(A)
     inside = [A[b][:, b].nnz for b in forest_runs(A)]
-    return (A.nnz - sum(inside) + 2 * sum(inside) - inside[-1]) / A.nnz
+    solves = 2 * sum(inside) - (0 if split else inside[-1])
+    return (A.nnz - sum(inside) + solves) / A.nnz
