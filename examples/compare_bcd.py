@@ -13,7 +13,8 @@
    passing, red-black Gauss-Seidel, and PCG with Jacobi, point SGS, IC(0) and tree-SGS
    preconditioners (tree-SGS runs Eisenstat's split form; "tree-sgs, plain" is the same
    preconditioner as a callable, i.e. plain PCG; the iteration count is found with a callback,
-   then runs stopped at that count without it are timed, set-up included).
+   then runs stopped at that count without it are timed, set-up included), and scipy's ``cg``
+   with the diagonal preconditioner (the spec's Jacobi-PCG peer).
 3. Softmax (``softmax_data``, l2 = 1; the spec's 1000 x 1000 with 50 classes and a second draw,
    2000 x 500 with 20 classes, seed 3): time to 1e-6 relative suboptimality vs scikit-learn
    ``LogisticRegression(solver='lbfgs')`` (lbfgs: loosest tolerance of the ladder that reaches it;
@@ -151,6 +152,21 @@ def to_target(solve, x_star, repeat):
     return res, sec, bool(reached)
 
 
+def scipy_jacobi_cg(Q, c, x_star, repeat):
+    """scipy's ``cg`` with the diagonal preconditioner (the spec's peer): iterations to
+    ``||x - x*|| <= 1e-8 ||x*||`` (read off a callback), then the best time of ``repeat`` runs
+    stopped at that count; returns ``(nit, seconds, reached)``."""
+    inv_diag = 1.0 / Q.diagonal()
+    M = spl.LinearOperator(Q.shape, matvec=lambda r: inv_diag * r, dtype=Q.dtype)
+    scale = 1e-8 * np.linalg.norm(x_star)
+    errors = []
+    spl.cg(Q, c, rtol=1e-14, maxiter=100_000, M=M,
+           callback=lambda xk: errors.append(np.linalg.norm(xk - x_star)))
+    nit = next((k + 1 for k, err in enumerate(errors) if err <= scale), len(errors))
+    (x, _), sec = best_time(lambda: spl.cg(Q, c, rtol=1e-14, maxiter=nit, M=M), repeat)
+    return nit, sec, bool(np.linalg.norm(x - x_star) <= scale)
+
+
 def forest_gain(Q, blocks):
     """``lambda_min(B^-1 Q) / lambda_min(D^-1 Q)`` (B: the block-diagonal part of Q on ``blocks``,
     D: its diagonal), the asymptotic speed-up of block over point Gauss-Seidel on the slowest
@@ -217,6 +233,8 @@ def propagation(args):
             res, sec, reached = to_target(solve, x_star, 5 * args.repeat)
             rows.append([f"PCG {pre}" + (" (point SGS)" if pre == "ssor" else ""), res.nit,
                          res.nit * cost, sec, reached])
+        nit, sec, reached = scipy_jacobi_cg(Q, c, x_star, 5 * args.repeat)
+        rows.append(["scipy cg, Jacobi", nit, nit * per_step["jacobi"], sec, reached])
         rb, jac = rows[0], next(r for r in rows if r[0] == "PCG jacobi")
         rows = [[name, nit, f"{passes:.0f}", f"{1e3 * sec:.2f}", reached,
                  f"{rb[2] / passes:.2f}", f"{jac[2] / passes:.2f}", f"{sec / rb[3]:.3f}",
