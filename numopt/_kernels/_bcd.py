@@ -11,6 +11,7 @@ import math
 import numpy as np
 
 from .._lib._jit import kernel
+from ._dense import cholesky_solve
 
 CYCLE = 1
 NONPOSITIVE_PIVOT = 2
@@ -348,45 +349,10 @@ def row_losses(loss, U, T, R, rowloss):
 
 
 @kernel
-def _cholesky_solve(H, b, out):
-    """Solve ``H out = b`` by Cholesky (``H`` is overwritten by its factor).  Returns False, leaving
-    ``out`` undefined, when a pivot is ``<= 1e-12 max_i H_ii`` (singular or indefinite ``H``)."""
-    n = H.shape[0]
-    big = 0.0
-    for i in range(n):
-        big = max(big, H[i, i])
-    tiny = 1e-12 * big
-    for j in range(n):
-        s = H[j, j]
-        for q in range(j):
-            s -= H[j, q] * H[j, q]
-        if not s > tiny:
-            return False
-        piv = math.sqrt(s)
-        H[j, j] = piv
-        for i in range(j + 1, n):
-            s = H[i, j]
-            for q in range(j):
-                s -= H[i, q] * H[j, q]
-            H[i, j] = s / piv
-    for i in range(n):
-        s = b[i]
-        for q in range(i):
-            s -= H[i, q] * out[q]
-        out[i] = s / H[i, i]
-    for i in range(n - 1, -1, -1):
-        s = out[i]
-        for q in range(i + 1, n):
-            s -= H[q, i] * out[q]
-        out[i] = s / H[i, i]
-    return True
-
-
-@kernel
 def _solve_spd(H, b):
     """``H^{-1} b`` by Cholesky; the minimum-norm least-squares solution for a singular ``H``."""
     out = np.empty(b.shape[0])
-    if not _cholesky_solve(H.copy(), b, out):
+    if not cholesky_solve(H.copy(), b, out):
         out = np.linalg.lstsq(H, b, rcond=-1.0)[0]
     return out
 

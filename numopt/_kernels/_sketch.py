@@ -4,11 +4,11 @@ The residual ``r = K z - b`` is updated in place after each projection, using ``
 ``u_j K_j`` (``K`` symmetric, so column ``j`` equals row ``j``), and its squared norm is tracked
 incrementally; it is recomputed from scratch every ``resync`` steps and before returning.
 """
-import math
 
 import numpy as np
 
 from .._lib._jit import kernel
+from ._dense import cholesky_solve
 
 
 @kernel
@@ -79,40 +79,6 @@ def floyd_sample(u, N, out):
 
 
 @kernel
-def _cholesky_solve(gram, rhs, w):
-    """Solve ``gram w = rhs`` (SPD, small) by Cholesky in place; False if a pivot is <= 1e-12 max diag."""
-    q = rhs.shape[0]
-    scale = 0.0
-    for a in range(q):
-        scale = max(scale, gram[a, a])
-    for a in range(q):
-        d = gram[a, a]
-        for c in range(a):
-            d -= gram[a, c] * gram[a, c]
-        if not d > 1e-12 * scale:
-            return False
-        d = math.sqrt(d)
-        gram[a, a] = d
-        for e in range(a + 1, q):
-            v = gram[e, a]
-            for c in range(a):
-                v -= gram[e, c] * gram[a, c]
-            gram[e, a] = v / d
-    for a in range(q):
-        v = rhs[a]
-        for c in range(a):
-            v -= gram[a, c] * w[c]
-        w[a] = v / gram[a, a]
-    for t in range(q):
-        a = q - 1 - t
-        v = w[a]
-        for c in range(a + 1, q):
-            v -= gram[c, a] * w[c]
-        w[a] = v / gram[a, a]
-    return True
-
-
-@kernel
 def block_kaczmarz_csr(indptr, indices, data, b, z, r, uniforms, target2, resync, rows, gram, w,
                        work, touched):
     """Block Kaczmarz steps ``z -= K_T' (K_T K_T')^{-1} r_T``, ``T`` from :func:`floyd_sample`.
@@ -148,7 +114,7 @@ def block_kaczmarz_csr(indptr, indices, data, b, z, r, uniforms, target2, resync
             for p in range(indptr[ia], indptr[ia + 1]):
                 work[indices[p]] = 0.0
             rhs[a] = r[ia]
-        if not _cholesky_solve(gram, rhs, w):
+        if not cholesky_solve(gram, rhs, w):
             rr = csr_residual(indptr, indices, data, b, z, r)
             return k, rr, 2
         count = 0
