@@ -276,7 +276,8 @@ def _pcg_split(system, precond, threshold, maxiter, callback, return_history):
         if residual <= threshold:  # only reached on a checked step
             status = Status.SUCCESS
             break
-        if call_callback(callback, LinearSolveResult(x=unpermuted(x), nit=nit, residual=residual)):
+        if callback is not None and call_callback(  # x is unpermuted only for a callback
+                callback, LinearSolveResult(x=unpermuted(x), nit=nit, residual=residual)):
             status = Status.CALLBACK
             break
         nprec += 1
