@@ -261,26 +261,30 @@ def softmax_hess_block(rptr, ridx, rval, feats, gstart, gpos, cls, P, gid, grp, 
 
 
 @kernel
-def _row_derivative(loss, u, target, out):
-    """``phi'(u)`` of one data row into ``out``; returns the row's loss ``phi(u)``: squared
-    ``|u - b|^2 / 2``, logistic ``log(1 + e^{-y u})``, softmax ``logsumexp(u) - u'y``."""
+def _row_derivative(loss, u, target, out, with_loss):
+    """``phi'(u)`` of one data row into ``out``; returns the row's loss ``phi(u)`` when
+    ``with_loss`` (else 0): squared ``|u - b|^2 / 2``, logistic ``log(1 + e^{-y u})``, softmax
+    ``logsumexp(u) - u'y``."""
     k = u.shape[0]
     value = 0.0
     if loss == LOSS_SQUARED:
         for c in range(k):
             out[c] = u[c] - target[c]
-            value += 0.5 * out[c] * out[c]
+            if with_loss:
+                value += 0.5 * out[c] * out[c]
     elif loss == LOSS_LOGISTIC:
         for c in range(k):
             z = target[c] * u[c]
             if z > 0:
                 e = math.exp(-z)
                 out[c] = -target[c] * e / (1.0 + e)
-                value += math.log1p(e)
+                if with_loss:
+                    value += math.log1p(e)
             else:
                 e = math.exp(z)
                 out[c] = -target[c] / (1.0 + e)
-                value += math.log1p(e) - z
+                if with_loss:
+                    value += math.log1p(e) - z
     else:
         top = u[0]
         for c in range(1, k):
@@ -289,8 +293,10 @@ def _row_derivative(loss, u, target, out):
         for c in range(k):
             out[c] = math.exp(max(u[c] - top, -700.0))  # no subnormals (slow)
             total += out[c]
-            value -= u[c] * target[c]
-        value += top + math.log(total)
+            if with_loss:
+                value -= u[c] * target[c]
+        if with_loss:
+            value += top + math.log(total)
         for c in range(k):
             out[c] = out[c] / total - target[c]
     return value
@@ -327,7 +333,7 @@ def data_block_step(cptr, cidx, cval, rptr, ridx, rval, idx, d, U, R, G, T, loss
     for s in range(nt):
         i = touched[s]
         mark[i] = 0
-        _row_derivative(loss, U[i], T[i], new)
+        _row_derivative(loss, U[i], T[i], new, False)
         for c in range(k):
             delta[c] = new[c] - R[i, c]
             R[i, c] = new[c]
@@ -345,7 +351,7 @@ def data_block_step(cptr, cidx, cval, rptr, ridx, rval, idx, d, U, R, G, T, loss
 def row_losses(loss, U, T, R, rowloss):
     """``R[i] = phi'(U[i])`` and ``rowloss[i] = phi(U[i])`` for every data row."""
     for i in range(U.shape[0]):
-        rowloss[i] = _row_derivative(loss, U[i], T[i], R[i])
+        rowloss[i] = _row_derivative(loss, U[i], T[i], R[i], True)
 
 
 @kernel
@@ -366,7 +372,7 @@ def _row_trial(rows, U, T, loss, dU, step, newU, newR, newloss, rowloss):
         i = rows[r]
         for c in range(U.shape[1]):
             newU[r, c] = U[i, c] + step * dU[r, c]
-        newloss[r] = _row_derivative(loss, newU[r], T[i], newR[r])
+        newloss[r] = _row_derivative(loss, newU[r], T[i], newR[r], True)
         delta += newloss[r] - rowloss[i]
     return delta
 
@@ -470,7 +476,16 @@ def _block_direction(E, cls, idx, x, d, k):
 @kernel
 def row_block_newton(cptr, cidx, cval, idx, x, U, R, rowloss, T, loss, l2, slack, c1, trials,
                      mark, fslot, seen):
-    """Newton step on block ``idx`` of a data problem, from the rows its features touch only.
+    """Newton step on block ``idx`` of a data problem, from the rows its features touch only
+    (:func:`newton_on_rows` on the rows and columns of :func:`_block_rows`)."""
+    rows, E = _block_rows(cptr, cidx, cval, idx, U.shape[1], mark, fslot)
+    return newton_on_rows(rows, E, idx, x, U, R, rowloss, T, loss, l2, slack, c1, trials, seen)
+
+
+@kernel
+def newton_on_rows(rows, E, idx, x, U, R, rowloss, T, loss, l2, slack, c1, trials, seen):
+    """Newton step on block ``idx`` of a data problem from its touched ``rows`` and the dense
+    ``E[r, t] = A[rows[r], j_t]`` (:func:`_block_rows`).
 
     ``g_b = E'R + l2 x_b`` and the true Hessian block ``H_b[t, u] = sum_r E_rt E_ru w_r(c_t, c_u)
     + l2 delta_tu`` (``w = P_c (delta_cc' - P_c')`` softmax, ``s (1 - s)`` logistic, 1 squared) are
@@ -483,7 +498,6 @@ def row_block_newton(cptr, cidx, cval, idx, x, U, R, rowloss, T, loss, l2, slack
     """
     k = U.shape[1]
     nb = idx.shape[0]
-    rows, E = _block_rows(cptr, cidx, cval, idx, k, mark, fslot)
     nr = rows.shape[0]
     cls = np.empty(nb, np.int64)
     g = np.empty(nb)
@@ -597,20 +611,19 @@ def _block_score(members, s0, s1, G, x, l2, inv_curv):
 @kernel
 def row_greedy_newton(cptr, cidx, cval, rptr, ridx, rval, members, offs, fptr, fblk, inv_curv,
                       scores, tops, threshold, G, x, U, R, rowloss, T, loss, l2, F, rounding, c1,
-                      trials, mark, fslot, ftouch, dirty, history, counts):
+                      trials, mark, fslot, seen, ftouch, dirty, history, counts):
     """Greedy block Newton on a partition: up to ``len(history)`` times take the block of largest
     ``scores`` (``sum_{i in b} g_i^2 / D_i``, ``inv_curv = 1 / D``), step it with
-    :func:`row_block_newton`, then keep ``G = A'R`` (flat, ``g = G + l2 x``) exact by scattering the
-    touched rows' change of ``R`` through the CSR rows of ``A`` and rescore the blocks holding a
-    changed coordinate (``tops[b] = max_{i in b} |g_i|``); ``counts`` as
+    :func:`newton_on_rows` (which writes ``seen``), then keep ``G = A'R`` (flat, ``g = G + l2 x``)
+    exact by scattering the touched rows' change of ``R`` through the CSR rows of ``A`` and rescore
+    the blocks holding a changed coordinate (``tops[b] = max_{i in b} |g_i|``); ``counts`` as
     :func:`row_blocks_newton`.  ``fblk[fptr[j]:fptr[j + 1]]`` are the blocks holding a coordinate
     of feature ``j``; ``ftouch`` (length p) and ``dirty`` (number of blocks) must be zero
-    (restored).  Returns the number of
-    steps done: fewer than asked when a step met a non-finite objective or once ``max_b tops[b]
-    <= threshold`` (the stopping rule, which the caller confirms on a fresh gradient).
+    (restored).  Returns the number of steps done: fewer than asked when a step met a non-finite
+    objective or once ``max_b tops[b] <= threshold`` (the stopping rule, which the caller confirms
+    on a fresh gradient).
     """
     k = U.shape[1]
-    seen = np.empty(x.shape[0])  # the block gradients (unused: G is exact)
     dlist = np.empty(scores.shape[0], np.int64)
     flist = np.empty(ftouch.shape[0], np.int64)
     dR = np.empty(k)
@@ -618,14 +631,10 @@ def row_greedy_newton(cptr, cidx, cval, rptr, ridx, rval, members, offs, fptr, f
     for s in range(history.shape[0]):
         b = np.argmax(scores)
         idx = members[offs[b]:offs[b + 1]]
-        feats, _ = _block_features(idx, k, fslot)
-        rows = _touched_rows(cptr, cidx, feats, mark)
-        for r in range(rows.shape[0]):
-            mark[rows[r]] = -1
+        rows, E = _block_rows(cptr, cidx, cval, idx, k, mark, fslot)
         old = R[rows]
-        delta, tried, bound, ok = row_block_newton(cptr, cidx, cval, idx, x, U, R, rowloss, T,
-                                                   loss, l2, rounding * abs(F), c1, trials,
-                                                   mark, fslot, seen)
+        delta, tried, bound, ok = newton_on_rows(rows, E, idx, x, U, R, rowloss, T, loss, l2,
+                                                 rounding * abs(F), c1, trials, seen)
         counts[0] += tried
         counts[1] += bound
         if not ok:
@@ -1174,7 +1183,8 @@ def warmup():
                               np.array([0, 1, 2, 3], dtype=i64), np.array([0, 1, 1], dtype=i64),
                               np.ones(3 * k), np.ones(2), np.ones(2), 0.0,
                               np.zeros(3 * k), x, U, R, rowloss, T, loss, 1.0, 1.0, 1e-15, 1e-4,
-                              30, *work, np.zeros(3, i64), np.zeros(2, i64), np.empty(2), counts)
+                              30, *work, np.zeros(3 * k), np.zeros(3, i64), np.zeros(2, i64),
+                              np.empty(2), counts)
     data = np.ones(7)
     work = [np.full(3, -1, i64) for _ in range(3)]
     greedy_forest(indptr, indices, data, nodes, work[0], work[1], work[2], np.empty(3, i64))

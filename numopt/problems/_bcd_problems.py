@@ -318,14 +318,15 @@ class _LinearModelState:
 
 class _RowState:
     """``U = A X``, ``R = phi'(U)`` and the row losses, updated by block Newton steps built from the
-    rows a block touches (numba): no full gradient per step.  ``grad`` is the gradient at the last
-    ``refresh``; ``seen[i] = |g_i|`` when coordinate ``i`` was last looked at."""
+    rows a block touches (numba): no full gradient per step.  ``seen[i] = |g_i|`` when coordinate
+    ``i`` was last looked at."""
 
     def __init__(self, problem, x):
         self.problem, self.x = problem, x
         self.ngrad = 0
         self.seen = np.zeros(problem.n)
         self._work = (np.full(problem.m, -1, np.int64), np.full(problem.p, -1, np.int64))
+        self._greedy_flags = None  # (features touched, blocks to rescore), zero between calls
         self.refresh()
 
     def refresh(self):
@@ -340,8 +341,7 @@ class _RowState:
         row_losses(pr.loss, self.U, pr.T, self.R, self.rowloss)
         self.F = float(self.rowloss.sum()) + 0.5 * pr.l2 * float(self.x @ self.x)
         self.G = np.asarray(pr._A.T @ self.R, dtype=np.float64).ravel()  # data part A'R
-        self.grad = (self.G + pr.l2 * self.x).astype(pr.dtype, copy=False)
-        np.abs(self.grad, out=self.seen)
+        np.abs((self.G + pr.l2 * self.x).astype(pr.dtype, copy=False), out=self.seen)
         self.ngrad += 1
 
     def fun(self):
@@ -374,11 +374,12 @@ class _RowState:
         pr, csc, csr = self.problem, self.problem._csc, self.problem._csr
         history = np.empty(nsteps)
         counts = np.zeros(4, np.int64)
-        ftouch, dirty = np.zeros(pr.p, np.int64), np.zeros(partition[-1].size, np.int64)
+        if self._greedy_flags is None:
+            self._greedy_flags = np.zeros(pr.p, np.int64), np.zeros(partition[-1].size, np.int64)
         done = row_greedy_newton(csc.indptr, csc.indices, csc.data, csr.indptr, csr.indices,
                                  csr.data, *partition, threshold, self.G, self.x, self.U, self.R,
                                  self.rowloss, pr.T, pr.loss, pr.l2, self.F, rounding, c1, trials,
-                                 *self._work, ftouch, dirty, history, counts)
+                                 *self._work, self.seen, *self._greedy_flags, history, counts)
         if done:
             self.F = float(history[done - 1])
         np.abs(self.G + pr.l2 * self.x, out=self.seen)

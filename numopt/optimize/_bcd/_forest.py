@@ -142,14 +142,13 @@ class TreeSGS:
         self.mult, self.inv_piv = coef / piv, 1.0 / piv
         self.lo, self.up = host_kernel(kernels.split_off_blocks)(indptr, indices, data, perm, seg)
         self._work = np.empty(n, dtype), np.empty(n, dtype)
+        self._sweep = host_kernel(kernels.tree_sgs_apply)
 
     def apply(self, r):
         """``M^{-1} r`` (a new array; ``r`` in the original numbering)."""
-        from ..._kernels import _bcd as kernels
-
         z = np.empty_like(r)
-        host_kernel(kernels.tree_sgs_apply)(*self.lo, *self.up, self.seg, self.perm, self.parent,
-                                            self.mult, self.inv_piv, r, z, *self._work)
+        self._sweep(*self.lo, *self.up, self.seg, self.perm, self.parent, self.mult, self.inv_piv,
+                    r, z, *self._work)
         return z
 
     def transform(self, r, rh, e, u):
