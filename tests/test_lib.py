@@ -1,4 +1,5 @@
 """The dispatch layer, results, validation, seeds and import hygiene."""
+import os
 import subprocess
 import sys
 
@@ -19,6 +20,22 @@ def test_import_loads_no_heavy_modules():
             "'pyamg', 'sksparse', 'scipy.sparse') if m in sys.modules]; print(heavy)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_disable_jit_env_keeps_numba_out_of_host_side_kernels():
+    # NUMOPT_DISABLE_JIT=1: the host-side factorisations (tree-SGS, IC(0)) call kernels that call
+    # kernels; none may be compiled, so numba is never imported, and the answers are still right.
+    pytest.importorskip("numba")
+    code = ("import os, sys, numpy as np, scipy.sparse as sp, numopt\n"
+            "from numopt.problems import poisson_matrix\n"
+            "A = sp.csr_array(poisson_matrix((12, 12))); b = np.ones(A.shape[0])\n"
+            "res = [numopt.solve_pcg(A, b, preconditioner=p, rtol=1e-10) for p in ('tree-sgs', 'ic0')]\n"
+            "x = np.linalg.solve(A.toarray(), b)\n"
+            "print(all(r.success and np.allclose(r.x, x, rtol=1e-8, atol=0) for r in res),"
+            " 'numba' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={**os.environ, "NUMOPT_DISABLE_JIT": "1"})
+    assert out.stdout.split() == ["True", "False"]
 
 
 def test_namespace_of_sparse_operator_and_lists():

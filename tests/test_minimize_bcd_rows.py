@@ -6,10 +6,14 @@ import warnings
 import numpy as np
 import pytest
 
+from numopt._lib import _jit
 from numopt.optimize import minimize_bcd
 from numopt.problems import LeastSquares, Logistic, Softmax, softmax_data
 
 pytest.importorskip("numba")
+if _jit._DISABLED_BY_ENV:
+    pytest.skip("the per-row path runs numba kernels (NUMOPT_DISABLE_JIT=1 is set)",
+                allow_module_level=True)
 
 
 @pytest.fixture(scope="module")
@@ -40,8 +44,6 @@ def _monotone(history):
                                               ("fixed", "gsl"), ("fixed", "gsd")])
 def test_per_row_path_takes_the_generic_steps(softmax_problem, name, blocks, selection,
                                               monkeypatch):
-    from numopt._lib import _jit
-
     problem = _problems(softmax_problem)[name]
     tau = getattr(problem, "k", 1) * 2  # two whole features (softmax: all classes of each)
     runs = []

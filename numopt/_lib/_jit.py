@@ -13,7 +13,11 @@ from ._optional import has_module
 __all__ = ["HAS_NUMBA", "JIT_DISABLED", "use_jit", "kernel", "host_kernel", "warmup", "KERNEL_MODULES"]
 
 HAS_NUMBA = has_module("numba")
-JIT_DISABLED = os.environ.get("NUMOPT_DISABLE_JIT", "0").strip() not in ("", "0")
+# NUMOPT_DISABLE_JIT=1 in the environment: numba is never imported and kernels stay plain Python
+# (host-side steps then run them interpreted).  Setting ``JIT_DISABLED`` at run time (tests) only
+# switches the paths: kernels already decorated stay compiled.
+_DISABLED_BY_ENV = os.environ.get("NUMOPT_DISABLE_JIT", "0").strip() not in ("", "0")
+JIT_DISABLED = _DISABLED_BY_ENV
 
 # Modules under numopt._kernels; each defines ``warmup()`` that compiles its kernels on tiny inputs.
 KERNEL_MODULES = (
@@ -38,11 +42,12 @@ def kernel(func=None, *, reassociate=False):
 
     ``reassociate=True`` lets LLVM reorder floating-point sums (fastmath flag ``reassoc`` only, NaN
     and Inf semantics kept) so reductions vectorise, as BLAS does.  Without numba the plain Python
-    function is returned (usable through :func:`host_kernel`).
+    function is returned (usable through :func:`host_kernel`), as it is under
+    ``NUMOPT_DISABLE_JIT=1``, so that kernels calling kernels stay uncompiled too.
     """
     if func is None:
         return lambda f: kernel(f, reassociate=reassociate)
-    if not HAS_NUMBA:
+    if not HAS_NUMBA or _DISABLED_BY_ENV:
         return func
     import numba
 
@@ -61,7 +66,7 @@ def host_kernel(func):
 
 def warmup():
     """Compile (or load from cache) every kernel for float32 and float64; used by the demo and asv."""
-    if not HAS_NUMBA:
+    if not HAS_NUMBA or JIT_DISABLED:
         return
     for name in KERNEL_MODULES:
         importlib.import_module(name).warmup()
