@@ -132,11 +132,12 @@ def _sor_xp(system, diag, *, omega, symmetric, threshold, maxiter, callback, ret
     nit, status = 0, Status.SUCCESS if residual <= threshold else Status.MAXITER
     last_finite = x
     while status == Status.MAXITER and nit < maxiter:
-        x = x + triangular_solve(lower, r, lower=True, xp=xp)
-        if symmetric:
-            x = x + triangular_solve(upper, b - A @ x, lower=False, xp=xp)
-        r = b - A @ x
-        residual = float(xp.linalg.vector_norm(r))
+        with np.errstate(over="ignore", invalid="ignore"):  # divergence: reported as NONFINITE
+            x = x + triangular_solve(lower, r, lower=True, xp=xp)
+            if symmetric:
+                x = x + triangular_solve(upper, b - A @ x, lower=False, xp=xp)
+            r = b - A @ x
+            residual = float(xp.linalg.vector_norm(r))
         nit += 1
         history.append(residual)
         if not np.isfinite(residual):
