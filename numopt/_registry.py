@@ -6,6 +6,8 @@ Each entry builds its arguments on any backend, so the result contract (fields, 
 from dataclasses import dataclass, field
 from typing import Callable
 
+from ._lib._array_api import is_numpy
+
 __all__ = ["SolverCase", "SOLVERS"]
 
 
@@ -35,7 +37,7 @@ def _poisson_system(xp, device, dtype, grid=(8, 8)):
 
     A = poisson_matrix(grid, dtype=dtype)
     b = np.ones(A.shape[0], dtype=dtype)
-    if xp.__name__.endswith("numpy"):
+    if is_numpy(xp):
         return A, b
     if xp.__name__ == "cupy":
         import cupyx.scipy.sparse as csp
@@ -112,7 +114,7 @@ def _bcd_args(xp, device, dtype):
     rng = np.random.default_rng(0)
     A = rng.standard_normal((20, 6)).astype(dtype)
     b = rng.standard_normal(20).astype(dtype)
-    if not xp.__name__.endswith("numpy"):  # dense data on the device: the vectorised path
+    if not is_numpy(xp):  # dense data on the device: the vectorised path
         A, b = xp.asarray(A, device=device), xp.asarray(b, device=device)
     return (LeastSquares(A, b),), {"block_size": 2, "update": "newton", "tol": 1e-4}
 

@@ -11,6 +11,7 @@ import math
 import numpy as np
 
 from .._lib._jit import kernel
+from ._dense import cholesky_factor, cholesky_substitute
 
 EPS = float(np.finfo(np.float64).eps)
 PINV_RCOND = 1e-15  # numpy.linalg.pinv's default
@@ -70,6 +71,7 @@ def thompson_refit(arms, ff, fy, f1, yy, count, lam, rho0, n0, nu0, Ginv, ab, rs
     G = np.empty((m, m))
     P = np.empty(m)
     Q = np.empty(m)
+    unit = np.empty(m)
     for k in arms:
         w = rho0 / (1.0 + count[0, k] / n0)
         for i in range(m):
@@ -78,27 +80,11 @@ def thompson_refit(arms, ff, fy, f1, yy, count, lam, rho0, n0, nu0, Ginv, ab, rs
             for j in range(m):
                 G[i, j] = ff[0, k, i, j] + w * ff[1, k, i, j]
             G[i, i] += lam
-        for j in range(m):  # G = L L^T, L stored in the lower triangle of G
-            s = G[j, j]
-            for p in range(j):
-                s -= G[j, p] * G[j, p]
-            G[j, j] = math.sqrt(s)
-            for i in range(j + 1, m):
-                s = G[i, j]
-                for p in range(j):
-                    s -= G[i, p] * G[j, p]
-                G[i, j] = s / G[j, j]
-        for c in range(m):  # column c of G^-1: L y = e_c, L^T x = y
-            for i in range(m):
-                s = 1.0 if i == c else 0.0
-                for p in range(i):
-                    s -= G[i, p] * Ginv[k, p, c]
-                Ginv[k, i, c] = s / G[i, i]
-            for i in range(m - 1, -1, -1):
-                s = Ginv[k, i, c]
-                for p in range(i + 1, m):
-                    s -= G[p, i] * Ginv[k, p, c]
-                Ginv[k, i, c] = s / G[i, i]
+        cholesky_factor(G)  # SPD: lam > 0
+        for c in range(m):  # column c of G^-1
+            unit[:] = 0.0
+            unit[c] = 1.0
+            cholesky_substitute(G, unit, Ginv[k, :, c])
         pa = pb = qb = 0.0
         for i in range(m):
             a = 0.0

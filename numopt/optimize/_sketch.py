@@ -40,10 +40,11 @@ class KKTSystem:
     """``K = [[H + shift I, G'], [G, 0]]`` and right-hand side ``b``.
 
     ``K`` is a dense array (dense inputs, ``N <= 2000``; any size on the generic path), a CSR matrix
-    (sparse NumPy inputs or larger ``N``) or a ``LinearOperator`` (``H`` is one).
+    (sparse NumPy inputs or larger ``N``) or a ``LinearOperator`` (``H`` is one); ``projector``: a
+    :class:`NullSpaceProjector` of the same ``G`` to reuse (operator case).
     """
 
-    def __init__(self, H, G, shift, b, *, xp=np, device="cpu"):
+    def __init__(self, H, G, shift, b, *, xp=np, device="cpu", projector=None):
         m, n = G.shape
         self.n, self.m, self.N = n, m, n + m
         self.b, self.xp, self.device = b, xp, device
@@ -56,7 +57,7 @@ class KKTSystem:
         elif self.is_operator:
             Gs = sp.csr_array(G) if sp.issparse(G) else G
             self.H, self.G, self.shift = H, Gs, shift
-            self._projector = None
+            self._projector = projector  # depends on G only: reused across shifts
 
             def matvec(v):
                 v = np.ravel(v)

@@ -555,8 +555,9 @@ def _newton_direction(point, xi_G, state, options, counters):
     inertia_checked = test != "inertia-free"
     pieces = _descent_pieces(point)
     delta_min = DELTA_MIN[options["accuracy"]]
+    projector = None
     while True:  # at most twice: a re-solve with a shifted H (singular K or negative curvature)
-        system = KKTSystem(point.H, point.G, shift, b, xp=xp, device=device)
+        system = KKTSystem(point.H, point.G, shift, b, xp=xp, device=device, projector=projector)
         acc = _Accuracy(options["accuracy"], point, shift, xi_G, options["xi_B"], options["beta"],
                         options["rng"])
         state["delta"] = max(delta_min, min(state["delta"], acc.delta_trial(state["eta1"],
@@ -568,6 +569,7 @@ def _newton_direction(point, xi_G, state, options, counters):
                 point, pieces[1], dx)):
             shift = options["xi_B"] + _fro(point.H, options["rng"])
             inertia_checked = True
+            projector = getattr(system, "_projector", None)  # G is unchanged
             continue
         if not math.isfinite(norm):
             raise _Breakdown("the KKT matrix is numerically singular even with the shifted Hessian")

@@ -382,7 +382,7 @@ def minimize_bcd(problem, x0=None, *, blocks="variable", block_size=5, selection
                       f"{int(np.flatnonzero(lip == 0)[0])}: they are skipped", NumoptWarning,
                       stacklevel=2)
     if on_device:
-        return minimize_vectorised(problem, x, blocks=blocks, block_size=block_size,
+        return minimize_vectorised(problem, x, lip=lip, blocks=blocks, block_size=block_size,
                                    selection=selection, update=update, l1=l1, lo=lo, hi=hi,
                                    constrained=constrained, tol=tol, maxiter=maxiter, rng=rng, callback=callback,
                                    return_history=return_history)

@@ -215,9 +215,9 @@ def _update(ctx, chooser, update, idx, bid):
     """``(d, dU)`` with ``F(x + d) <= F(x)``: Lipschitz (proximal) steps by the descent lemma,
     Newton steps exactly (least squares) or by Armijo on the true Hessian, else the bound step."""
     xp, st, pr = ctx.xp, ctx.state, ctx.state.pr
-    cols = st.columns(idx)
     if idx.size == 0:  # a block of zero columns only
         return xp.zeros(0, dtype=ctx.dtype, device=ctx.device), xp.zeros_like(st.U)
+    cols = st.columns(idx)
     gb = _take(st.grad, idx, ctx)
     if update == "newton":
         if not pr.quadratic:
@@ -227,7 +227,7 @@ def _update(ctx, chooser, update, idx, bid):
             xb = _take(st.x, idx, ctx)
             sq, cross, dd = (float(xp.sum(st.x * st.x)), float(xp.sum(xb * d)),
                              float(xp.sum(d * d)))
-            F0 = st.fun()
+            F0 = pr._loss(st.U) + 0.5 * pr.l2 * sq  # st.fun(), reusing sq
             slope, t = float(xp.sum(gb * d)), 1.0
             for _ in range(ARMIJO_TRIALS):
                 ctx.nfev += 1
@@ -255,12 +255,11 @@ def _update(ctx, chooser, update, idx, bid):
     return d, st.direction(cols, idx, d)
 
 
-def minimize_vectorised(problem, x0, *, blocks, block_size, selection, update, l1, lo, hi,
+def minimize_vectorised(problem, x0, *, lip, blocks, block_size, selection, update, l1, lo, hi,
                         constrained, tol, maxiter, rng, callback, return_history):
     """The loop of ``minimize_bcd`` on ``problem.xp``; options validated by the caller; ``x0``,
-    ``lo`` and ``hi`` NumPy arrays (``x0`` inside the bounds)."""
+    ``lip`` (float64), ``lo`` and ``hi`` NumPy arrays (``x0`` inside the bounds)."""
     xp, pr = problem.xp, problem
-    lip = np.asarray(pr.lipschitz, dtype=np.float64)
     x = xp.asarray(x0, dtype=pr.dtype, device=pr.device)
     state = _DeviceState(pr, x)
     ctx = _DeviceContext(state, lip, l1, lo, hi, constrained, rng)
