@@ -3,14 +3,14 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 import scipy.sparse.linalg as spl
-from scipy.sparse.csgraph import connected_components
+from scipy.sparse.csgraph import connected_components, shortest_path
 
 from numopt import poisson_matrix, solve_pcg
 from numopt._lib._jit import use_jit
 from numopt.linalg._precond import make_preconditioner
 from numopt.linalg._system import prepare_system
 from numopt.optimize._bcd._forest import tree_sgs_cost
-from numopt.optimize._bcd._partitions import forest_runs
+from numopt.optimize._bcd._partitions import bfs_forest_runs, forest_runs
 from numopt.problems import knn_label_propagation, lattice_label_propagation
 
 
@@ -83,6 +83,27 @@ def test_forest_runs_are_maximal_forest_runs(name, A, b):
     assert len(blocks) < A.shape[0] // 4  # runs, not single nodes
 
 
+def test_forest_runs_follow_a_breadth_first_order_per_component():
+    Q, _, _ = lattice_label_propagation(15, 15, n_labeled=9, seed=4)
+    graph = sp.block_diag([Q, poisson_matrix((6, 5)), sp.eye_array(2)], format="csr")  # 4 components
+    csr = sp.csr_array(graph)
+    visit, seg = bfs_forest_runs(csr.indptr.astype(np.int64), csr.indices.astype(np.int64), csr.data)
+    assert np.array_equal(np.sort(visit), np.arange(graph.shape[0])) and seg[-1] == visit.size
+    graph = abs(graph)  # the pattern, for scipy's hop counts
+    ncomp, comp = connected_components(graph, directed=False)
+    starts = np.flatnonzero(np.r_[True, comp[visit][1:] != comp[visit][:-1]])
+    assert starts.size == ncomp  # components one after the other, lowest-numbered first
+    assert np.all(np.diff(comp[visit][starts]) > 0)
+    hops = shortest_path(graph, unweighted=True, directed=False, indices=visit[starts])
+    for k, s0 in enumerate(starts):  # scipy's hop counts from the start never decrease
+        s1 = starts[k + 1] if k + 1 < starts.size else visit.size
+        assert np.all(np.diff(hops[k, visit[s0:s1]]) >= 0)
+        # pseudo-peripheral start: as far from the component's lowest-numbered node as any node
+        lowest = visit[s0:s1].min()
+        from_lowest = shortest_path(graph, unweighted=True, directed=False, indices=lowest)
+        assert from_lowest[visit[s0]] == from_lowest[visit[s0:s1]].max()
+
+
 @pytest.mark.parametrize("name, A, b", list(_systems()), ids=lambda v: v if isinstance(v, str) else "")
 def test_tree_sgs_equals_dense_block_gauss_seidel(name, A, b, jit):
     """``M^{-1} = (D + U)^{-1} D (D + L)^{-1}`` with ``D`` the forest-run blocks, formed densely."""
@@ -153,7 +174,9 @@ def test_eisenstat_iterates_match_plain_tree_sgs_pcg(name, A, b, start):
     assert split.success and plain.success
     assert (split.nit, split.nprec) == (plain.nit, plain.nprec)
     checks = split.nmatvec - split.nit  # true residuals computed (start included)
-    assert 2 <= checks < plain.nmatvec / 3  # measured 4-8 checks against 20-40 products
+    # start + one per 10 steps + one when the estimate nears the threshold + those that meet it
+    # (measured 4-6 checks against 18-37 products)
+    assert 2 <= checks <= split.nit // 10 + 4
     scale = np.linalg.norm(plain.x)
     # CG amplifies rounding differences (the two forms sum in different orders): measured <= 2e-15
     # relative on these systems; 1e-9 leaves room for other BLAS/compilers

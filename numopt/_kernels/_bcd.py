@@ -838,6 +838,42 @@ def greedy_forest(indptr, indices, data, candidates, mark, uf, stamp, out):
 
 
 @kernel
+def _breadth_first(indptr, indices, data, start, queue, head, seen, mark):
+    """Breadth-first search from ``start`` over the nonzero off-diagonal entries, skipping nodes
+    with ``seen >= 0``; the visited nodes go to ``queue[head:]`` (marked ``mark``).  Returns the
+    end of the queue."""
+    queue[head] = start
+    seen[start] = mark
+    tail = head + 1
+    while head < tail:
+        i = queue[head]
+        head += 1
+        for k in range(indptr[i], indptr[i + 1]):
+            j = indices[k]
+            if seen[j] < 0 and data[k] != 0.0:
+                seen[j] = mark
+                queue[tail] = j
+                tail += 1
+    return tail
+
+
+@kernel
+def breadth_first_order(indptr, indices, data, order, seen):
+    """Breadth-first order of every connected component (lowest-numbered first), each from a
+    pseudo-peripheral node: the last one reached by a first search from its lowest-numbered node
+    (the start of Cuthill-McKee).  ``seen``: length n, all -1 on entry.  O(nnz)."""
+    head = 0
+    for s in range(indptr.shape[0] - 1):
+        if seen[s] >= 0:
+            continue
+        tail = _breadth_first(indptr, indices, data, s, order, head, seen, 0)
+        far = order[tail - 1]
+        for k in range(head, tail):
+            seen[order[k]] = -1
+        head = _breadth_first(indptr, indices, data, far, order, head, seen, 1)
+
+
+@kernel
 def forest_partition_assign(indptr, indices, data, visit, forest_of, uf, stamp, runs):
     """Put each node (in ``visit`` order) into the lowest-numbered forest where it closes no cycle,
     else open a new one; with ``runs``, only the last opened forest is tried (forests are then runs
@@ -1044,10 +1080,10 @@ def tree_sgs_apply(lo_ptr, lo_row, lo_idx, lo_val, up_ptr, up_row, up_idx, up_va
         z[perm[p]] = y[p]
 
 
-@kernel
+@kernel(contract=True)
 def _substitute(s0, s1, parent, mult, a, t):
     """Back substitution ``t_k = a_k - mult_k t_parent`` on positions ``s0:s1``, roots first (the
-    previous value is kept in a register for paths)."""
+    previous value is kept in a register for paths; one FMA per node on that chain)."""
     prev = 0.0
     for k in range(s0, s1):
         q = parent[k]
@@ -1191,4 +1227,5 @@ def warmup():
     greedy_forest(indptr, indices, data, nodes, work[0], work[1], work[2], np.empty(3, i64))
     work = [np.full(3, -1, i64) for _ in range(3)]
     forest_partition_assign(indptr, indices, data, nodes, work[0], work[1], work[2], True)
+    breadth_first_order(indptr, indices, data, np.empty(3, i64), np.full(3, -1, i64))
     greedy_coloring(indptr, indices, data, np.full(3, -1, i64), np.zeros(3, i64), np.zeros(3, i64))

@@ -37,21 +37,26 @@ def use_jit(xp):
     return HAS_NUMBA and not JIT_DISABLED and aac.is_numpy_namespace(xp)
 
 
-def kernel(func=None, *, reassociate=False):
+def kernel(func=None, *, reassociate=False, contract=False):
     """``numba.njit(cache=True, nogil=True)``: compiled lazily per dtype signature, cached on disk.
 
     ``reassociate=True`` lets LLVM reorder floating-point sums (fastmath flag ``reassoc`` only, NaN
-    and Inf semantics kept) so reductions vectorise, as BLAS does.  Without numba the plain Python
+    and Inf semantics kept) so reductions vectorise, as BLAS does; ``contract=True`` lets it fuse
+    ``a * b + c`` into one FMA (flag ``contract``: one rounding instead of two), which shortens
+    serial recurrences such as tree substitutions.  Without numba the plain Python
     function is returned (usable through :func:`host_kernel`), as it is under
     ``NUMOPT_DISABLE_JIT=1``, so that kernels calling kernels stay uncompiled too.
     """
     if func is None:
-        return lambda f: kernel(f, reassociate=reassociate)
+        return lambda f: kernel(f, reassociate=reassociate, contract=contract)
     if not HAS_NUMBA or _DISABLED_BY_ENV:
         return func
     import numba
 
-    return numba.njit(cache=True, nogil=True, fastmath={"reassoc"} if reassociate else False)(func)
+    flags = {"reassoc"} if reassociate else set()
+    if contract:
+        flags.add("contract")
+    return numba.njit(cache=True, nogil=True, fastmath=flags or False)(func)
 
 
 def host_kernel(func):

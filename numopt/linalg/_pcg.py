@@ -70,10 +70,10 @@ def solve_pcg(A, b, x0=None, *, preconditioner=None, omega=1.0, rtol=1e-8, atol=
     -----
     Stopping rule, confirmed on the true residual at exit (if the recursive residual passes but the
     true one does not, the iteration continues from the true residual).  In the split form of
-    'tree-sgs' the true residual is computed at the start, at every step whose estimate
-    ``kappa sqrt(r^T M^{-1} r)`` (``kappa`` = true over estimated norm at the last check) is at
-    most 10 times the threshold, and at least every 10 steps; it stops at the first checked step
-    that meets the rule:
+    'tree-sgs' the true residual is computed at the start, at least every 10 steps, once when the
+    estimate ``kappa sqrt(r^T M^{-1} r)`` (``kappa`` = true over estimated norm at the last check)
+    first falls to 10 times the threshold, and at every step whose estimate meets the rule; it
+    stops at the first checked step that meets the rule:
 
     .. math:: \|b - A x_k\|_2 \le \max(\mathrm{rtol}\,\|b\|_2, \mathrm{atol})
 
@@ -208,8 +208,8 @@ def _pcg(system, precond, threshold, maxiter, callback, return_history):
                          nit=nit, residual=residual, nmatvec=nmatvec, nprec=nprec, history=history)
 
 
-_NEAR = 10.0  # split form: check the true residual at every step whose estimate <= 10 threshold
-_CHECK_EVERY = 10  # ... and at least every 10 steps (recalibrates the estimate)
+_NEAR = 10.0  # split form: check the true residual once when the estimate first falls to 10 threshold
+_CHECK_EVERY = 10  # ... and at least every 10 steps (both recalibrate the estimate)
 
 
 def _pcg_split(system, precond, threshold, maxiter, callback, return_history):
@@ -220,8 +220,9 @@ def _pcg_split(system, precond, threshold, maxiter, callback, return_history):
     The residual ``r`` itself is not updated (that would cost the product with ``A`` the split
     form saves): ``||r_k||`` is estimated as ``kappa sqrt(rho_k)``, ``rho_k = rh_k^T Lambda rh_k =
     r_k^T M^{-1} r_k``, with ``kappa = ||r_j|| / sqrt(rho_j)`` at the last step ``j`` where the
-    true residual ``b - A x_j`` was computed: at the start, at every step whose estimate is at
-    most ``_NEAR`` times the threshold and at least every ``_CHECK_EVERY`` steps.  The solver stops
+    true residual ``b - A x_j`` was computed: at the start, at least every ``_CHECK_EVERY`` steps,
+    at the first step whose estimate is at most ``_NEAR`` times the threshold while the last true
+    residual was above that, and at every step whose estimate meets the rule.  The solver stops
     at the first checked step whose true residual meets the rule; when a check fails although the
     estimate says converged, CG goes on from the true residual, as :func:`_pcg` does.
     """
@@ -241,6 +242,7 @@ def _pcg_split(system, precond, threshold, maxiter, callback, return_history):
 
     x = system.x[perm]
     r, residual = true_residual(x)
+    last_true = residual
     rh, p, t, e, u, q = np.empty(n, dtype), np.zeros(n, dtype), *(np.empty(n, dtype)
                                                                    for _ in range(4))
     nmatvec, nprec = 1, 0
@@ -263,9 +265,11 @@ def _pcg_split(system, precond, threshold, maxiter, callback, return_history):
         rho_new = split_cg_step(x, rh, t, q, split.piv, rho / curvature)
         nit += 1
         residual = kappa * math.sqrt(max(rho_new, 0.0))  # estimate
-        if residual <= _NEAR * threshold or nit - checked >= _CHECK_EVERY:
+        if residual <= threshold or residual <= _NEAR * threshold < last_true or \
+                nit - checked >= _CHECK_EVERY:
             estimate = residual
             r, residual = true_residual(x)
+            last_true = residual
             nmatvec += 1
             checked = nit
             if residual > threshold >= estimate:  # go on from the true residual

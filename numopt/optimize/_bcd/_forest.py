@@ -103,7 +103,7 @@ class TreeSGS:
     """Forest-block symmetric Gauss-Seidel ``M = (D + L) D^{-1} (D + U)`` of an SPD matrix ``A``.
 
     The graph of ``A`` (CSR triples) is split into the forest blocks ``B_1..B_m`` of
-    :func:`~numopt.optimize._bcd._partitions.forest_runs` (runs of the reverse Cuthill-McKee order);
+    :func:`~numopt.optimize._bcd._partitions.forest_runs` (runs of a breadth-first order);
     ``D = diag(A[B_k, B_k])``, ``L`` (``U = L^T``) couples each block to the earlier (later) ones.
     ``M`` is symmetric positive definite for SPD ``A``.
 
@@ -123,12 +123,12 @@ class TreeSGS:
 
     def __init__(self, indptr, indices, data, dtype):
         from ..._kernels import _bcd as kernels
-        from ._partitions import rcm_forest_runs
+        from ._partitions import bfs_forest_runs
 
         n = indptr.size - 1
         indptr, indices, data = _csr_triples(sp.csr_array((data, indices, indptr), shape=(n, n)),
                                              dtype)
-        visit, seg = rcm_forest_runs(indptr, indices, data)
+        visit, seg = bfs_forest_runs(indptr, indices, data)
         perm, parent, coef, piv = (np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, dtype),
                                    np.empty(n, dtype))
         code, node, _ = host_kernel(kernels.forest_factor_blocks)(

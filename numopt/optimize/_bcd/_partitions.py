@@ -60,29 +60,28 @@ def forest_partition(Q, order="lipschitz"):
 
 
 def forest_runs(Q):
-    """Forest blocks for sweeps: maximal runs of consecutive nodes of the reverse Cuthill-McKee
-    order that induce forests (union-find), in that order.
+    """Forest blocks for sweeps: maximal runs of consecutive nodes of a breadth-first order (from a
+    pseudo-peripheral node, as Cuthill-McKee's) that induce forests (union-find), in that order.
 
     Consecutive blocks are neighbours in the graph, so a block Gauss-Seidel sweep over them carries
-    information across the whole graph, like a natural-order sweep; the order depends on the graph
-    only, not on how its nodes are numbered (up to ties).
+    information across the whole graph, like a natural-order sweep.
 
     Returns
     -------
     list of int64 arrays, in sweep order
     """
-    visit, seg = rcm_forest_runs(*_graph_csr(Q))
+    visit, seg = bfs_forest_runs(*_graph_csr(Q))
     return [visit[seg[k]:seg[k + 1]] for k in range(seg.size - 1)]
 
 
-def rcm_forest_runs(indptr, indices, data):
-    """``(visit, seg)``: the reverse Cuthill-McKee order and the bounds of its forest runs (block
-    ``k`` is ``visit[seg[k]:seg[k + 1]]``); CSR triples with int64 indices."""
-    from scipy.sparse.csgraph import reverse_cuthill_mckee
+def bfs_forest_runs(indptr, indices, data):
+    """``(visit, seg)``: the breadth-first order of :func:`forest_runs` and the bounds of its forest
+    runs (block ``k`` is ``visit[seg[k]:seg[k + 1]]``); CSR triples with int64 indices."""
+    from ..._kernels import _bcd as kernels
 
     n = indptr.size - 1
-    pattern = sp.csr_array((np.ones(indices.size), indices, indptr), shape=(n, n))
-    visit = reverse_cuthill_mckee(pattern, symmetric_mode=True).astype(np.int64)
+    visit = np.empty(n, np.int64)
+    host_kernel(kernels.breadth_first_order)(indptr, indices, data, visit, np.full(n, -1, np.int64))
     forest_of = _assign(indptr, indices, data, visit, runs=True)[0][visit]
     seg = np.concatenate([[0], np.flatnonzero(np.diff(forest_of)) + 1, [n]]).astype(np.int64)
     return visit, seg
