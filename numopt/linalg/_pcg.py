@@ -208,8 +208,8 @@ def _pcg(system, precond, threshold, maxiter, callback, return_history):
                          nit=nit, residual=residual, nmatvec=nmatvec, nprec=nprec, history=history)
 
 
-_NEAR = 10.0  # split form: check the true residual once when the estimate first falls to 10 threshold
-_CHECK_EVERY = 10  # ... and at least every 10 steps (both recalibrate the estimate)
+_NEAR = 10.0  # split form: one true-residual check when the estimate first falls to 10 threshold
+_CHECK_EVERY = 10  # ... and one at least every 10 steps (both recalibrate the estimate)
 
 
 def _pcg_split(system, precond, threshold, maxiter, callback, return_history):
