@@ -18,8 +18,8 @@
 3. Softmax (``softmax_data``, l2 = 1; the spec's 1000 x 1000 with 50 classes and a second draw,
    2000 x 500 with 20 classes, seed 3): time to 1e-6 relative suboptimality vs scikit-learn
    ``LogisticRegression(solver='lbfgs')`` (lbfgs: loosest tolerance of the ladder that reaches it;
-   numopt: the iteration count that reaches it is read off a first run's history, then runs
-   stopped at that count are timed).  numopt: feature blocks (``blocks='fixed', block_size=k``)
+   numopt: the iteration count that reaches it is found by a first run stopped by a callback,
+   then runs stopped at that count are timed).  numopt: feature blocks (``blocks='fixed', block_size=k``)
    with cyclic, GS and GSL selection, and the spec's variable-block GSD/GSQ settings.  Then the
    spec's equal-time measure: the lowest objective lbfgs and GS-FB newton reach within budgets of
    0.01 ... 10 s (``--softmax-seconds``), from runs stopped after growing iteration counts.

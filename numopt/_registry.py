@@ -6,7 +6,7 @@ Each entry builds its arguments on any backend, so the result contract (fields, 
 from dataclasses import dataclass, field
 from typing import Callable
 
-from ._lib._array_api import is_numpy
+from ._lib._array_api import is_cupy, is_numpy
 
 __all__ = ["SolverCase", "SOLVERS"]
 
@@ -39,7 +39,7 @@ def _poisson_system(xp, device, dtype, grid=(8, 8)):
     b = np.ones(A.shape[0], dtype=dtype)
     if is_numpy(xp):
         return A, b
-    if xp.__name__ == "cupy":
+    if is_cupy(xp):
         import cupyx.scipy.sparse as csp
 
         return csp.csr_matrix(A), xp.asarray(b)

@@ -378,36 +378,19 @@ def _row_trial(rows, U, T, loss, dU, step, newU, newR, newloss, rowloss):
 
 
 @kernel
-def _block_features(idx, k, fslot):
-    """The distinct features ``j`` of block ``idx`` (flat index ``j * k + c``) and each position's
-    feature slot; ``fslot`` (length p) must be -1 and is restored."""
-    nb = idx.shape[0]
-    feats = np.empty(nb, np.int64)
-    slot = np.empty(nb, np.int64)
-    nf = 0
-    for t in range(nb):
-        j = idx[t] // k
-        if fslot[j] < 0:
-            fslot[j] = nf
-            feats[nf] = j
-            nf += 1
-        slot[t] = fslot[j]
-    for a in range(nf):
-        fslot[feats[a]] = -1
-    return feats[:nf], slot
-
-
-@kernel
-def _touched_rows(cptr, cidx, feats, mark):
-    """The rows of ``A`` with a non-zero in one of the columns ``feats``; on exit ``mark[i]`` is the
-    position of row ``i`` in the result (``mark``, length m, must be -1: the caller restores it)."""
+def _touched_rows(cptr, cidx, idx, k, mark):
+    """The rows of ``A`` with a non-zero in a column ``j = idx[t] // k`` of block ``idx``; on exit
+    ``mark[i]`` is the position of row ``i`` in the result (``mark``, length m, must be -1: the
+    caller restores it)."""
     total = 0
-    for a in range(feats.shape[0]):
-        total += cptr[feats[a] + 1] - cptr[feats[a]]
+    for t in range(idx.shape[0]):
+        j = idx[t] // k
+        total += cptr[j + 1] - cptr[j]
     rows = np.empty(total, np.int64)
     nr = 0
-    for a in range(feats.shape[0]):
-        for q in range(cptr[feats[a]], cptr[feats[a] + 1]):
+    for t in range(idx.shape[0]):
+        j = idx[t] // k
+        for q in range(cptr[j], cptr[j + 1]):
             i = cidx[q]
             if mark[i] < 0:
                 mark[i] = nr
@@ -417,23 +400,18 @@ def _touched_rows(cptr, cidx, feats, mark):
 
 
 @kernel
-def _block_rows(cptr, cidx, cval, idx, k, mark, fslot):
+def _block_rows(cptr, cidx, cval, idx, k, mark):
     """The rows touched by the features of block ``idx`` and the dense ``E[r, t] = A[rows[r], j_t]``
-    (``mark``, length m, and ``fslot``, length p, must be -1; both are restored)."""
-    feats, slot = _block_features(idx, k, fslot)
-    rows = _touched_rows(cptr, cidx, feats, mark)
+    (``mark``, length m, must be -1 and is restored)."""
+    rows = _touched_rows(cptr, cidx, idx, k, mark)
     nr = rows.shape[0]
-    nf = feats.shape[0]
-    D = np.zeros((nr, nf))
-    for a in range(nf):
-        j = feats[a]
+    E = np.zeros((nr, idx.shape[0]))
+    for t in range(idx.shape[0]):
+        j = idx[t] // k
         for q in range(cptr[j], cptr[j + 1]):
-            D[mark[cidx[q]], a] = cval[q]
-    E = np.empty((nr, idx.shape[0]))
+            E[mark[cidx[q]], t] = cval[q]
     for r in range(nr):
         mark[rows[r]] = -1
-        for t in range(idx.shape[0]):
-            E[r, t] = D[r, slot[t]]
     return rows, E
 
 
@@ -471,15 +449,6 @@ def _block_direction(E, cls, idx, x, d, k):
         for r in range(nr):
             dU[r, cls[t]] += E[r, t] * d[t]
     return dU, xd, np.dot(d, d)
-
-
-@kernel
-def row_block_newton(cptr, cidx, cval, idx, x, U, R, rowloss, T, loss, l2, slack, c1, trials,
-                     mark, fslot, seen):
-    """Newton step on block ``idx`` of a data problem, from the rows its features touch only
-    (:func:`newton_on_rows` on the rows and columns of :func:`_block_rows`)."""
-    rows, E = _block_rows(cptr, cidx, cval, idx, U.shape[1], mark, fslot)
-    return newton_on_rows(rows, E, idx, x, U, R, rowloss, T, loss, l2, slack, c1, trials, seen)
 
 
 @kernel
@@ -575,15 +544,17 @@ def newton_on_rows(rows, E, idx, x, U, R, rowloss, T, loss, l2, slack, c1, trial
 
 @kernel
 def row_blocks_newton(cptr, cidx, cval, flat, offs, x, U, R, rowloss, T, loss, l2, F, rounding,
-                      c1, trials, mark, fslot, seen, history, counts):
-    """:func:`row_block_newton` on the blocks ``flat[offs[s]:offs[s + 1]]`` in turn; ``history[s]``
+                      c1, trials, mark, seen, history, counts):
+    """:func:`newton_on_rows` on the blocks ``flat[offs[s]:offs[s + 1]]`` in turn (rows and columns
+    from :func:`_block_rows`); ``history[s]``
     receives ``F`` after block ``s``, ``counts`` += (objective trials, bound steps, coordinates);
     ``counts[3] = 1`` when a step met a non-finite objective (nothing changed by it).  Returns the
     number of blocks done (fewer than asked when a step met a non-finite objective)."""
     for s in range(offs.shape[0] - 1):
-        delta, tried, bound, ok = row_block_newton(
-            cptr, cidx, cval, flat[offs[s]:offs[s + 1]], x, U, R, rowloss, T, loss, l2,
-            rounding * abs(F), c1, trials, mark, fslot, seen)
+        idx = flat[offs[s]:offs[s + 1]]
+        rows, E = _block_rows(cptr, cidx, cval, idx, U.shape[1], mark)
+        delta, tried, bound, ok = newton_on_rows(rows, E, idx, x, U, R, rowloss, T, loss, l2,
+                                                 rounding * abs(F), c1, trials, seen)
         counts[0] += tried
         counts[1] += bound
         if not ok:
@@ -611,7 +582,7 @@ def _block_score(members, s0, s1, G, x, l2, inv_curv):
 @kernel
 def row_greedy_newton(cptr, cidx, cval, rptr, ridx, rval, members, offs, fptr, fblk, inv_curv,
                       scores, tops, threshold, G, x, U, R, rowloss, T, loss, l2, F, rounding, c1,
-                      trials, mark, fslot, seen, ftouch, dirty, history, counts):
+                      trials, mark, seen, ftouch, dirty, history, counts):
     """Greedy block Newton on a partition: up to ``len(history)`` times take the block of largest
     ``scores`` (``sum_{i in b} g_i^2 / D_i``, ``inv_curv = 1 / D``), step it with
     :func:`newton_on_rows` (which writes ``seen``), then keep ``G = A'R`` (flat, ``g = G + l2 x``)
@@ -631,7 +602,7 @@ def row_greedy_newton(cptr, cidx, cval, rptr, ridx, rval, members, offs, fptr, f
     for s in range(history.shape[0]):
         b = np.argmax(scores)
         idx = members[offs[b]:offs[b + 1]]
-        rows, E = _block_rows(cptr, cidx, cval, idx, k, mark, fslot)
+        rows, E = _block_rows(cptr, cidx, cval, idx, k, mark)
         old = R[rows]
         delta, tried, bound, ok = newton_on_rows(rows, E, idx, x, U, R, rowloss, T, loss, l2,
                                                  rounding * abs(F), c1, trials, seen)
@@ -838,12 +809,12 @@ def greedy_forest(indptr, indices, data, candidates, mark, uf, stamp, out):
 
 
 @kernel
-def _breadth_first(indptr, indices, data, start, queue, head, seen, mark):
+def _breadth_first(indptr, indices, data, start, queue, head, seen):
     """Breadth-first search from ``start`` over the nonzero off-diagonal entries, skipping nodes
-    with ``seen >= 0``; the visited nodes go to ``queue[head:]`` (marked ``mark``).  Returns the
+    with ``seen >= 0``; the visited nodes go to ``queue[head:]`` (``seen`` set to 0).  Returns the
     end of the queue."""
     queue[head] = start
-    seen[start] = mark
+    seen[start] = 0
     tail = head + 1
     while head < tail:
         i = queue[head]
@@ -851,7 +822,7 @@ def _breadth_first(indptr, indices, data, start, queue, head, seen, mark):
         for k in range(indptr[i], indptr[i + 1]):
             j = indices[k]
             if seen[j] < 0 and data[k] != 0.0:
-                seen[j] = mark
+                seen[j] = 0
                 queue[tail] = j
                 tail += 1
     return tail
@@ -866,11 +837,11 @@ def breadth_first_order(indptr, indices, data, order, seen):
     for s in range(indptr.shape[0] - 1):
         if seen[s] >= 0:
             continue
-        tail = _breadth_first(indptr, indices, data, s, order, head, seen, 0)
+        tail = _breadth_first(indptr, indices, data, s, order, head, seen)
         far = order[tail - 1]
         for k in range(head, tail):
             seen[order[k]] = -1
-        head = _breadth_first(indptr, indices, data, far, order, head, seen, 1)
+        head = _breadth_first(indptr, indices, data, far, order, head, seen)
 
 
 @kernel
@@ -1212,15 +1183,15 @@ def warmup():
             row_losses(loss, U, T, R, rowloss)
             x = np.zeros(3 * k, dtype=dtype)
             flat, offs = np.arange(3 * k, dtype=i64), np.array([0, k, 3 * k], dtype=i64)
-            work = (np.full(3, -1, i64), np.full(3, -1, i64))
+            mark = np.full(3, -1, i64)
             counts = np.zeros(4, i64)
             row_blocks_newton(indptr, indices, data, flat, offs, x, U, R, rowloss, T, loss, 1.0,
-                              1.0, 1e-15, 1e-4, 30, *work, np.zeros(3 * k), np.empty(2), counts)
+                              1.0, 1e-15, 1e-4, 30, mark, np.zeros(3 * k), np.empty(2), counts)
             row_greedy_newton(indptr, indices, data, indptr, indices, data, flat, offs,
                               np.array([0, 1, 2, 3], dtype=i64), np.array([0, 1, 1], dtype=i64),
                               np.ones(3 * k), np.ones(2), np.ones(2), 0.0,
                               np.zeros(3 * k), x, U, R, rowloss, T, loss, 1.0, 1.0, 1e-15, 1e-4,
-                              30, *work, np.zeros(3 * k), np.zeros(3, i64), np.zeros(2, i64),
+                              30, mark, np.zeros(3 * k), np.zeros(3, i64), np.zeros(2, i64),
                               np.empty(2), counts)
     data = np.ones(7)
     work = [np.full(3, -1, i64) for _ in range(3)]

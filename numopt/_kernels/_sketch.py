@@ -4,7 +4,6 @@ The residual ``r = K z - b`` is updated in place after each projection, using ``
 ``u_j K_j`` (``K`` symmetric, so column ``j`` equals row ``j``), and its squared norm is tracked
 incrementally; it is recomputed from scratch every ``resync`` steps and before returning.
 """
-
 import numpy as np
 
 from .._lib._jit import kernel

@@ -325,7 +325,7 @@ class _RowState:
         self.problem, self.x = problem, x
         self.ngrad = 0
         self.seen = np.zeros(problem.n)
-        self._work = (np.full(problem.m, -1, np.int64), np.full(problem.p, -1, np.int64))
+        self._mark = np.full(problem.m, -1, np.int64)  # row marks for the kernels, kept at -1
         self._greedy_flags = None  # (features touched, blocks to rescore), zero between calls
         self.refresh()
 
@@ -358,7 +358,7 @@ class _RowState:
         counts = np.zeros(4, np.int64)
         done = row_blocks_newton(csc.indptr, csc.indices, csc.data, flat, offs, self.x, self.U,
                                  self.R, self.rowloss, pr.T, pr.loss, pr.l2, self.F, rounding, c1,
-                                 trials, *self._work, self.seen, history, counts)
+                                 trials, self._mark, self.seen, history, counts)
         if done:
             self.F = float(history[done - 1])
         return done, history[:done], counts
@@ -379,7 +379,7 @@ class _RowState:
         done = row_greedy_newton(csc.indptr, csc.indices, csc.data, csr.indptr, csr.indices,
                                  csr.data, *partition, threshold, self.G, self.x, self.U, self.R,
                                  self.rowloss, pr.T, pr.loss, pr.l2, self.F, rounding, c1, trials,
-                                 *self._work, self.seen, *self._greedy_flags, history, counts)
+                                 self._mark, self.seen, *self._greedy_flags, history, counts)
         if done:
             self.F = float(history[done - 1])
         np.abs(self.G + pr.l2 * self.x, out=self.seen)

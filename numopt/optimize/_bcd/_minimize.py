@@ -375,8 +375,9 @@ def minimize_bcd(problem, x0=None, *, blocks="variable", block_size=5, selection
         x0 = None if x0 is None else to_numpy(x0)
     x = _initial_point(x0, n, dtype, lo, hi)
     constrained = l1 > 0 or bool(np.isfinite(lo).any() or np.isfinite(hi).any())
+    kind = blocks if isinstance(blocks, str) else "list"
     check = _check_vectorised if on_device else _check_requirements
-    check(problem, blocks if isinstance(blocks, str) else "list", selection, update, constrained)
+    check(problem, kind, selection, update, constrained)
     if np.any(lip == 0):
         warnings.warn(f"{int(np.sum(lip == 0))} coordinate(s) have L_i = 0 (zero columns), e.g. "
                       f"{int(np.flatnonzero(lip == 0)[0])}: they are skipped", NumoptWarning,
@@ -387,7 +388,7 @@ def minimize_bcd(problem, x0=None, *, blocks="variable", block_size=5, selection
                                    constrained=constrained, tol=tol, maxiter=maxiter, rng=rng, callback=callback,
                                    return_history=return_history)
     jit = use_jit(array_namespace(x)[0])
-    rows = uses_rows(problem, blocks, selection, update, constrained, jit)
+    rows = uses_rows(problem, kind, selection, update, constrained, jit)
     if rows:
         state = problem._bcd_row_state(x)
     elif hasattr(problem, "_bcd_state"):

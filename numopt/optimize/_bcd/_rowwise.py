@@ -29,16 +29,15 @@ ROW_SELECTIONS = ("cyclic", "random")
 GREEDY_SELECTIONS = ("gs", "gsl", "gsd")
 
 
-def uses_rows(problem, blocks, selection, update, constrained, jit):
+def uses_rows(problem, kind, selection, update, constrained, jit):
     """True when the run takes the per-row path: numba, a data problem, Newton updates without
-    ``l1``/bounds, and cyclic/random selection (any blocks but trees) or gs/gsl/gsd on a
-    partition (``'fixed'`` or a list)."""
+    ``l1``/bounds, and cyclic/random selection (any block ``kind`` but ``'tree'``) or gs/gsl/gsd
+    on a partition (``'fixed'`` or ``'list'``, user-given blocks)."""
     if not (jit and hasattr(problem, "_bcd_row_state") and update == "newton"
             and not constrained):
         return False
-    partition = blocks == "fixed" or not isinstance(blocks, str)
-    return (selection in ROW_SELECTIONS and blocks != "tree") or (
-        selection in GREEDY_SELECTIONS and partition)
+    return (selection in ROW_SELECTIONS and kind != "tree") or (
+        selection in GREEDY_SELECTIONS and kind in ("fixed", "list"))
 
 
 def _greedy_partition(chooser, blocks, state):
