@@ -19,8 +19,8 @@
    2000 x 500 with 20 classes, seed 3): time to 1e-6 relative suboptimality vs scikit-learn
    ``LogisticRegression(solver='lbfgs')`` (lbfgs: loosest tolerance of the ladder that reaches it;
    numopt: the iteration count that reaches it is found by a first run stopped by a callback,
-   then runs stopped at that count are timed).  numopt: feature blocks (``blocks='fixed', block_size=k``)
-   with cyclic, GS and GSL selection, and the spec's variable-block GSD/GSQ settings.  Then the
+   then runs stopped at that count are timed).  numopt: feature blocks (``blocks='fixed',
+   block_size=k``) with cyclic, GS and GSL selection, and the spec's variable-block GSD/GSQ settings.  Then the
    spec's equal-time measure: the lowest objective lbfgs and GS-FB newton reach within budgets of
    0.01 ... 10 s (``--softmax-seconds``), from runs stopped after growing iteration counts.
 

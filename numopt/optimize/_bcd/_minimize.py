@@ -323,14 +323,14 @@ def minimize_bcd(problem, x0=None, *, blocks="variable", block_size=5, selection
     With numba, ``LeastSquares``/``Logistic``/``Softmax`` with ``update='newton'`` and no
     ``l1``/bounds take a per-row path for ``cyclic``/``random`` selection and for ``gs``/``gsl``/
     ``gsd`` on a partition (``'fixed'`` or a list): a block's gradient, true Hessian, Newton step
-    and Armijo search are built from the rows of ``A`` its features touch, as coordinate descent
-    for GLMs keeps the linear predictor [2]_ (softmax: block
-    ``(features x classes)``, e.g. ``blocks='fixed', block_size=k`` for whole features), a pass
-    of blocks per numba call, with the same iterates as the generic path.  Greedy rules keep the
-    gradient exact by scattering the touched rows.  Cyclic/random keep no full gradient: the rule
-    is tested after each pass on each coordinate's last block gradient and confirmed on a fresh
-    one, so the run may end up to one pass later than the generic path would; with a
-    ``callback``, blocks run one per call and ``residual`` is that estimate.  The vectorised path (non-NumPy data) recomputes
+    and Armijo search are built from the rows of ``A`` its features touch, as coordinate descent for
+    GLMs keeps the linear predictor [2]_ (softmax: block ``(features x classes)``, e.g.
+    ``blocks='fixed', block_size=k`` for whole features), a pass of blocks per numba call, with the
+    same iterates as the generic path.  Greedy rules keep the gradient exact by scattering the
+    touched rows.  Cyclic/random keep no full gradient: the rule is tested after each pass on each
+    coordinate's last block gradient and confirmed on a fresh one, so the run may end up to one pass
+    later than the generic path would; with a ``callback``, blocks run one per call and ``residual``
+    is that estimate.  The vectorised path (non-NumPy data) recomputes
     ``G = A' phi'(A X)`` each iteration (dense products, no numba) and copies only the chosen
     block's indices to the host.  Coordinates with ``L_i = 0`` (zero columns) are
     skipped with a warning.  Unregularised logistic/softmax losses on separable data have no
