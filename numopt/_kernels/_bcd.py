@@ -543,26 +543,37 @@ def newton_on_rows(rows, E, idx, x, U, R, rowloss, T, loss, l2, slack, c1, trial
 
 
 @kernel
+def _counted_step(rows, E, idx, x, U, R, rowloss, T, loss, l2, F, rounding, c1, trials, seen,
+                  counts, history, s):
+    """Step ``s`` of a run: :func:`newton_on_rows` with rounding slack ``rounding |F|``, adding
+    (objective trials, bound steps, coordinates) to ``counts[:3]`` and ``history[s] =`` the new
+    ``F``, or ``counts[3] = 1`` on a non-finite objective.  Returns ``(new F, ok)``."""
+    delta, tried, bound, ok = newton_on_rows(rows, E, idx, x, U, R, rowloss, T, loss, l2,
+                                             rounding * abs(F), c1, trials, seen)
+    counts[0] += tried
+    counts[1] += bound
+    if not ok:
+        counts[3] = 1
+        return F, False
+    counts[2] += idx.shape[0]
+    history[s] = F + delta
+    return F + delta, True
+
+
+@kernel
 def row_blocks_newton(cptr, cidx, cval, flat, offs, x, U, R, rowloss, T, loss, l2, F, rounding,
                       c1, trials, mark, seen, history, counts):
     """:func:`newton_on_rows` on the blocks ``flat[offs[s]:offs[s + 1]]`` in turn (rows and columns
-    from :func:`_block_rows`); ``history[s]``
-    receives ``F`` after block ``s``, ``counts`` += (objective trials, bound steps, coordinates);
-    ``counts[3] = 1`` when a step met a non-finite objective (nothing changed by it).  Returns the
+    from :func:`_block_rows`); ``history[s]`` receives ``F`` after block ``s``, ``counts`` as
+    :func:`_counted_step` (a step that met a non-finite objective changed nothing).  Returns the
     number of blocks done (fewer than asked when a step met a non-finite objective)."""
     for s in range(offs.shape[0] - 1):
         idx = flat[offs[s]:offs[s + 1]]
         rows, E = _block_rows(cptr, cidx, cval, idx, U.shape[1], mark)
-        delta, tried, bound, ok = newton_on_rows(rows, E, idx, x, U, R, rowloss, T, loss, l2,
-                                                 rounding * abs(F), c1, trials, seen)
-        counts[0] += tried
-        counts[1] += bound
+        F, ok = _counted_step(rows, E, idx, x, U, R, rowloss, T, loss, l2, F, rounding, c1, trials,
+                              seen, counts, history, s)
         if not ok:
-            counts[3] = 1
             return s
-        counts[2] += offs[s + 1] - offs[s]
-        F += delta
-        history[s] = F
     return offs.shape[0] - 1
 
 
@@ -604,16 +615,10 @@ def row_greedy_newton(cptr, cidx, cval, rptr, ridx, rval, members, offs, fptr, f
         idx = members[offs[b]:offs[b + 1]]
         rows, E = _block_rows(cptr, cidx, cval, idx, k, mark)
         old = R[rows]
-        delta, tried, bound, ok = newton_on_rows(rows, E, idx, x, U, R, rowloss, T, loss, l2,
-                                                 rounding * abs(F), c1, trials, seen)
-        counts[0] += tried
-        counts[1] += bound
+        F, ok = _counted_step(rows, E, idx, x, U, R, rowloss, T, loss, l2, F, rounding, c1, trials,
+                              seen, counts, history, s)
         if not ok:
-            counts[3] = 1
             return s
-        counts[2] += idx.shape[0]
-        F += delta
-        history[s] = F
         nf = 0
         for r in range(rows.shape[0]):
             i = rows[r]
