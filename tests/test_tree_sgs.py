@@ -87,8 +87,11 @@ def test_forest_runs_follow_a_breadth_first_order_per_component():
     Q, _, _ = lattice_label_propagation(15, 15, n_labeled=9, seed=4)
     graph = sp.block_diag([Q, poisson_matrix((6, 5)), sp.eye_array(2)], format="csr")  # 4 components
     csr = sp.csr_array(graph)
-    visit, seg = bfs_forest_runs(csr.indptr.astype(np.int64), csr.indices.astype(np.int64), csr.data)
+    visit, seg, (ptr, idx, val) = bfs_forest_runs(csr.indptr.astype(np.int64),
+                                                  csr.indices.astype(np.int64), csr.data)
     assert np.array_equal(np.sort(visit), np.arange(graph.shape[0])) and seg[-1] == visit.size
+    renumbered = sp.csr_array((val, idx, ptr), shape=graph.shape)
+    assert abs(renumbered - graph[visit][:, visit]).max() == 0  # the graph in that order, exactly
     graph = abs(graph)  # the pattern, for scipy's hop counts
     ncomp, comp = connected_components(graph, directed=False)
     starts = np.flatnonzero(np.r_[True, comp[visit][1:] != comp[visit][:-1]])

@@ -814,39 +814,53 @@ def greedy_forest(indptr, indices, data, candidates, mark, uf, stamp, out):
 
 
 @kernel
-def _breadth_first(indptr, indices, data, start, queue, head, seen):
+def _breadth_first(indptr, indices, data, start, queue, head, seen, ptr, idx, val, renumber):
     """Breadth-first search from ``start`` over the nonzero off-diagonal entries, skipping nodes
-    with ``seen >= 0``; the visited nodes go to ``queue[head:]`` (``seen`` set to 0).  Returns the
-    end of the queue."""
+    with ``seen >= 0``; the visited nodes go to ``queue[head:]`` (``seen`` set to their places).
+    With ``renumber``, row ``queue[k]`` is also copied to ``ptr``/``idx``/``val`` as row ``k``,
+    columns renumbered to places and explicit zeros off the diagonal dropped (every neighbour has
+    its place once its row has been read).  Returns the end of the queue."""
     queue[head] = start
-    seen[start] = 0
+    seen[start] = head
     tail = head + 1
     while head < tail:
         i = queue[head]
-        head += 1
+        at = ptr[head]
         for k in range(indptr[i], indptr[i + 1]):
             j = indices[k]
-            if seen[j] < 0 and data[k] != 0.0:
-                seen[j] = 0
+            if j != i and data[k] == 0.0:
+                continue
+            if seen[j] < 0:
+                seen[j] = tail
                 queue[tail] = j
                 tail += 1
+            if renumber:
+                idx[at] = seen[j]
+                val[at] = data[k]
+                at += 1
+        head += 1
+        if renumber:
+            ptr[head] = at
     return tail
 
 
 @kernel
-def breadth_first_order(indptr, indices, data, order, seen):
+def breadth_first_renumber(indptr, indices, data, order, seen, ptr, idx, val):
     """Breadth-first order of every connected component (lowest-numbered first), each from a
     pseudo-peripheral node: the last one reached by a first search from its lowest-numbered node
-    (the start of Cuthill-McKee).  ``seen``: length n, all -1 on entry.  O(nnz)."""
+    (the start of Cuthill-McKee); and the graph renumbered in that order, ``A[order][:, order]``
+    without explicit zeros off the diagonal, as CSR triples (``ptr[0] = 0``; ``idx``, ``val`` of
+    length ``nnz(A)``; the entries used are ``:ptr[n]``).  ``seen``: length n, all -1 on entry.
+    O(nnz); passes over the renumbered graph then read memory nearly in sequence."""
     head = 0
     for s in range(indptr.shape[0] - 1):
         if seen[s] >= 0:
             continue
-        tail = _breadth_first(indptr, indices, data, s, order, head, seen)
+        tail = _breadth_first(indptr, indices, data, s, order, head, seen, ptr, idx, val, False)
         far = order[tail - 1]
         for k in range(head, tail):
             seen[order[k]] = -1
-        head = _breadth_first(indptr, indices, data, far, order, head, seen)
+        head = _breadth_first(indptr, indices, data, far, order, head, seen, ptr, idx, val, True)
 
 
 @kernel
@@ -1203,5 +1217,6 @@ def warmup():
     greedy_forest(indptr, indices, data, nodes, work[0], work[1], work[2], np.empty(3, i64))
     work = [np.full(3, -1, i64) for _ in range(3)]
     forest_partition_assign(indptr, indices, data, nodes, work[0], work[1], work[2], True)
-    breadth_first_order(indptr, indices, data, np.empty(3, i64), np.full(3, -1, i64))
+    breadth_first_renumber(indptr, indices, data, np.empty(3, i64), np.full(3, -1, i64),
+                           np.zeros(4, i64), np.empty(7, i64), np.empty(7))
     greedy_coloring(indptr, indices, data, np.full(3, -1, i64), np.zeros(3, i64), np.zeros(3, i64))

@@ -107,7 +107,8 @@ class TreeSGS:
     ``D = diag(A[B_k, B_k])``, ``L`` (``U = L^T``) couples each block to the earlier (later) ones.
     ``M`` is symmetric positive definite for SPD ``A``.
 
-    Set-up (O(nnz), plus the ordering) renumbers the nodes block by block in BFS order (node
+    Set-up (O(nnz)) copies the graph once, renumbered in that BFS order (the later passes then
+    read memory nearly in sequence), renumbers the nodes block by block in BFS order (node
     ``perm[k]`` at position ``k``), factors every block as ``D_b = W_b Lambda_b W_b^T`` by
     leaves-first elimination (``W_b`` unit, one off-diagonal per tree edge) and splits the off-block
     entries into ``L`` and ``U``.  Two uses, sharing the factor:
@@ -128,19 +129,20 @@ class TreeSGS:
         n = indptr.size - 1
         indptr, indices, data = _csr_triples(sp.csr_array((data, indices, indptr), shape=(n, n)),
                                              dtype)
-        visit, seg = bfs_forest_runs(indptr, indices, data)
-        perm, parent, coef, piv = (np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, dtype),
-                                   np.empty(n, dtype))
+        visit, seg, renumbered = bfs_forest_runs(indptr, indices, data)
+        order, parent, coef, piv = (np.empty(n, np.int64), np.empty(n, np.int64),
+                                    np.empty(n, dtype), np.empty(n, dtype))
         code, node, _ = host_kernel(kernels.forest_factor_blocks)(
-            indptr, indices, data, visit, seg, np.full(n, -1, np.int64), perm, parent, coef, piv)
+            *renumbered, np.arange(n, dtype=np.int64), seg, np.full(n, -1, np.int64), order, parent,
+            coef, piv)
         if code:
             raise ValueError(f"preconditioner='tree-sgs' needs positive pivots: `A` is not "
-                             f"symmetric positive definite (node {node})")
+                             f"symmetric positive definite (node {visit[node]})")
         start = np.repeat(seg[:-1], np.diff(seg))  # first position of each position's block
-        self.perm, self.seg, self.piv = perm, seg, piv
+        self.perm, self.seg, self.piv = visit[order], seg, piv
         self.parent = np.where(parent >= 0, parent + start, -1)  # absolute positions
         self.mult, self.inv_piv = coef / piv, 1.0 / piv
-        self.lo, self.up = host_kernel(kernels.split_off_blocks)(indptr, indices, data, perm, seg)
+        self.lo, self.up = host_kernel(kernels.split_off_blocks)(*renumbered, order, seg)
         self._work = np.empty(n, dtype), np.empty(n, dtype)
         self._sweep = host_kernel(kernels.tree_sgs_apply)
 

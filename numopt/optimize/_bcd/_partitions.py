@@ -70,21 +70,25 @@ def forest_runs(Q):
     -------
     list of int64 arrays, in sweep order
     """
-    visit, seg = bfs_forest_runs(*_graph_csr(Q))
+    visit, seg, _ = bfs_forest_runs(*_graph_csr(Q))
     return [visit[seg[k]:seg[k + 1]] for k in range(seg.size - 1)]
 
 
 def bfs_forest_runs(indptr, indices, data):
-    """``(visit, seg)``: the breadth-first order of :func:`forest_runs` and the bounds of its forest
-    runs (block ``k`` is ``visit[seg[k]:seg[k + 1]]``); CSR triples with int64 indices."""
+    """``(visit, seg, renumbered)``: the breadth-first order of :func:`forest_runs`, the bounds of
+    its forest runs (block ``k`` is ``visit[seg[k]:seg[k + 1]]``) and the graph renumbered in
+    that order (CSR triples, node ``visit[k]`` as row ``k``); CSR triples with int64 indices."""
     from ..._kernels import _bcd as kernels
 
     n = indptr.size - 1
-    visit = np.empty(n, np.int64)
-    host_kernel(kernels.breadth_first_order)(indptr, indices, data, visit, np.full(n, -1, np.int64))
-    forest_of = _assign(indptr, indices, data, visit, runs=True)[0][visit]
+    visit, ptr = np.empty(n, np.int64), np.zeros(n + 1, np.int64)
+    idx, val = np.empty(indptr[n], np.int64), np.empty(indptr[n], data.dtype)
+    host_kernel(kernels.breadth_first_renumber)(indptr, indices, data, visit,
+                                                np.full(n, -1, np.int64), ptr, idx, val)
+    renumbered = ptr, idx[:ptr[n]], val[:ptr[n]]
+    forest_of = _assign(*renumbered, np.arange(n, dtype=np.int64), runs=True)[0]
     seg = np.concatenate([[0], np.flatnonzero(np.diff(forest_of)) + 1, [n]]).astype(np.int64)
-    return visit, seg
+    return visit, seg, renumbered
 
 
 def _assign(indptr, indices, data, visit, runs):
