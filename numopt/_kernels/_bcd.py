@@ -1088,7 +1088,7 @@ def _substitute(s0, s1, parent, mult, a, t):
 
 @kernel
 def split_backward(up_ptr, up_row, up_idx, up_val, seg, parent, mult, inv_piv, piv, rh, beta, p,
-                   t, e, q, u):
+                   t, e, q):
     """Backward half of Eisenstat's product for ``M = (D + L) D^{-1} (D + U)``, ``D = W Lambda W^T``
     the forest factor (``W`` unit, ``W[parent_k, k] = mult_k``; positions as
     :func:`tree_sgs_apply`; ``U`` as the ``up`` part of :func:`split_off_blocks`).
@@ -1096,19 +1096,19 @@ def split_backward(up_ptr, up_row, up_idx, up_val, seg, parent, mult, inv_piv, p
     Per block ``b`` from the last: ``p_b = Lambda_b rh_b + beta p_b`` (CG's new direction),
     ``e_b = W_b^{-1} U_b t``, ``q_b = Lambda_b^{-1} (p_b - e_b)`` and ``t_b = W_b^{-T} q_b``, so
     that ``t = (D + U)^{-1} W p``: one gather and one leaves-first and one roots-first loop per
-    block.  ``e`` must be zero on entry (:func:`split_forward` leaves it so); ``u`` is set to zero
-    for :func:`split_forward`.
+    block.  ``e`` is work space (each block's part is zeroed before its gather).
     """
     for b in range(seg.shape[0] - 2, -1, -1):
         s0 = seg[b]
         s1 = seg[b + 1]
+        for k in range(s0, s1):
+            e[k] = 0.0
         for j in range(up_ptr[s0], up_ptr[s1]):
             e[up_row[j]] += up_val[j] * t[up_idx[j]]
         carry = 0.0
         for k in range(s1 - 1, s0 - 1, -1):
             pk = piv[k] * rh[k] + beta * p[k]
             p[k] = pk
-            u[k] = 0.0
             v = e[k] + carry  # children eliminated
             e[k] = v
             carry = 0.0
@@ -1127,12 +1127,15 @@ def split_forward(lo_ptr, lo_row, lo_idx, lo_val, seg, parent, mult, inv_piv, e,
     """Forward block sweep ``u = (D + L)^{-1} W e`` (``e``: ``W^{-1}`` of the right-hand side per
     block), with ``W^T u = Lambda^{-1} (e + W^{-1} (-L u))`` per block written to ``out`` and
     ``out^T Lambda out`` returned; with ``product`` (after :func:`split_backward`), it is added to
-    ``out`` and ``p^T out`` is returned.  ``u`` must be zero on entry; ``e`` is zero on exit.
+    ``out`` and ``p^T out`` is returned.  ``u`` is overwritten (each block's part is zeroed before
+    its gather).
     """
     total = 0.0
     for b in range(seg.shape[0] - 1):
         s0 = seg[b]
         s1 = seg[b + 1]
+        for k in range(s0, s1):
+            u[k] = 0.0
         for j in range(lo_ptr[s0], lo_ptr[s1]):
             u[lo_row[j]] -= lo_val[j] * u[lo_idx[j]]
         carry = 0.0
@@ -1145,7 +1148,6 @@ def split_forward(lo_ptr, lo_row, lo_idx, lo_val, seg, parent, mult, inv_piv, e,
             elif a >= 0:
                 u[a] -= mult[k] * f
             ef = e[k] + f
-            e[k] = 0.0
             c = ef * inv_piv[k]
             u[k] = c
             if product:
@@ -1191,7 +1193,7 @@ def warmup():
         w = [v.copy() for _ in range(5)]
         tree_sgs_apply(*lo, *up, seg, nodes, parent, coef, piv, v, out, w[0], w[1])
         forest_eliminate(0, 3, parent, coef, w[0])
-        split_backward(*up, seg, parent, coef, piv, piv, v, 0.5, *w)
+        split_backward(*up, seg, parent, coef, piv, piv, v, 0.5, *w[:4])
         split_forward(*lo, seg, parent, coef, piv, *w[:3], True, w[3])
         for loss, k in ((LOSS_SQUARED, 1), (LOSS_LOGISTIC, 1), (LOSS_SOFTMAX, 3)):
             U, R, T = (np.ones((3, k), dtype=dtype) for _ in range(3))

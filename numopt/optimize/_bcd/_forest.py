@@ -154,19 +154,18 @@ class TreeSGS:
         return z
 
     def transform(self, r, rh, e, u):
-        """``rh = E^{-1} r = W^T (D + L)^{-1} r`` (positions; ``e``, ``u`` are work arrays, ``e``
-        zero on exit as :meth:`product` needs); returns ``rh^T Lambda rh = r^T M^{-1} r``."""
+        """``rh = E^{-1} r = W^T (D + L)^{-1} r`` (positions; ``e``, ``u`` are work arrays);
+        returns ``rh^T Lambda rh = r^T M^{-1} r``."""
         from ..._kernels import _bcd as kernels
 
         e[:] = r
-        u[:] = 0.0
         kernels.forest_eliminate(0, e.shape[0], self.parent, self.mult, e)
         return kernels.split_forward(*self.lo, self.seg, self.parent, self.mult, self.inv_piv, e,
                                      u, rh, False, r)
 
     def product(self, rh, beta, p, t, e, u, q):
-        """Eisenstat's product for CG on ``E^{-1} A E^{-T}`` (positions; work arrays ``e`` (zero on
-        entry and exit) and ``u``).
+        """Eisenstat's product for CG on ``E^{-1} A E^{-T}`` (positions; work arrays ``e`` and
+        ``u``).
 
         Sets ``p = Lambda rh + beta p``, ``t = E^{-T} p = (D + U)^{-1} W p`` (the step of ``x``) and
         ``q = E^{-1} A t = W^T (t + (D + L)^{-1} (W p - D t))``; returns ``p^T q``.  ``W p - D t``
@@ -175,7 +174,7 @@ class TreeSGS:
         from ..._kernels import _bcd as kernels
 
         kernels.split_backward(*self.up, self.seg, self.parent, self.mult, self.inv_piv, self.piv,
-                               rh, beta, p, t, e, q, u)
+                               rh, beta, p, t, e, q)
         return kernels.split_forward(*self.lo, self.seg, self.parent, self.mult, self.inv_piv, e, u,
                                      q, True, p)
 
