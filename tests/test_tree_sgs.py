@@ -83,6 +83,19 @@ def test_forest_runs_are_maximal_forest_runs(name, A, b):
     assert len(blocks) < A.shape[0] // 4  # runs, not single nodes
 
 
+def test_renumbered_graph_drops_explicit_zeros_off_the_diagonal():
+    A = sp.csr_array(poisson_matrix((4, 3)))
+    rows = np.repeat(np.arange(A.shape[0]), np.diff(A.indptr))
+    off = np.flatnonzero(rows != A.indices)
+    A.data[off[:2]] = 0.0  # two explicit zeros in row 0
+    A.data[np.flatnonzero(rows == A.indices)[5]] = 0.0  # and a zero diagonal entry, kept
+    visit, _, (ptr, idx, val) = bfs_forest_runs(A.indptr.astype(np.int64),
+                                                A.indices.astype(np.int64), A.data)
+    assert ptr[-1] == A.nnz - 2
+    renumbered = sp.csr_array((val, idx, ptr), shape=A.shape)
+    assert abs(renumbered - A[visit][:, visit]).max() == 0
+
+
 def test_forest_runs_follow_a_breadth_first_order_per_component():
     Q, _, _ = lattice_label_propagation(15, 15, n_labeled=9, seed=4)
     graph = sp.block_diag([Q, poisson_matrix((6, 5)), sp.eye_array(2)], format="csr")  # 4 components
