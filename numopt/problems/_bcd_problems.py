@@ -170,8 +170,12 @@ class _LinearModel:
         return self._lipschitz_bar
 
     # -- the loss, row-wise on U = A X ---------------------------------------------------------
-    def _loss(self, U):
+    def _row_losses(self, U, T):
+        """The loss of each row of ``U`` against the targets ``T`` (a length-``len(U)`` array)."""
         raise NotImplementedError
+
+    def _loss(self, U):
+        return float(self.xp.sum(self._row_losses(U, self.T)))
 
     def _derivative(self, U):
         raise NotImplementedError
@@ -299,18 +303,21 @@ class _LinearModelState:
         dX = sp.csr_array((d, (j, c)), shape=(pr.p, pr.k))
         return np.asarray((pr._csc @ dX).toarray(), dtype=pr.dtype)
 
-    def fun_along(self, idx, d):
-        """``t -> f(x + t d_b)`` (for line searches), from ``A d_b`` computed once."""
+    def change_along(self, idx, d):
+        """``t -> f(x + t d_b) - f(x)`` (for line searches): the loss changes of the rows the step
+        touches, row by row (no rounding of the whole objective), from ``A d_b`` computed once."""
         pr = self.problem
         dU = self.direction(idx, d)
-        xb = self.x[idx]
-        base = float(self.x @ self.x)
+        rows = np.flatnonzero(np.any(dU != 0, axis=1))
+        U, dU, T = self.U[rows], dU[rows], pr.T[rows]
+        before = pr._row_losses(U, T)
+        cross, dd = float(self.x[idx] @ d), float(d @ d)
 
-        def f(t):
-            sq = base + 2 * t * float(xb @ d) + t * t * float(d @ d)
-            return float(pr._loss(self.U + t * dU)) + 0.5 * pr.l2 * sq
+        def change(t):
+            return float(np.sum(pr._row_losses(U + t * dU, T) - before)) \
+                + 0.5 * pr.l2 * (2 * t * cross + t * t * dd)
 
-        return f
+        return change
 
     def hess_block(self, idx):
         return self.problem._hess_block_at(self.U, idx)
@@ -413,9 +420,9 @@ class LeastSquares(_LinearModel):
         super().__init__(mats, products, _host_vector(to_numpy(b), "b", np.float64)[:, None], 0.0,
                          dtype, xp, device)
 
-    def _loss(self, U):
-        r = U - self.T
-        return 0.5 * float(self.xp.sum(r * r))
+    def _row_losses(self, U, T):
+        r = U - T
+        return 0.5 * self.xp.sum(r * r, axis=1)
 
     def _derivative(self, U):
         return U - self.T
@@ -495,8 +502,8 @@ class Logistic(_LinearModel):
     def _bar_scale(self):
         return 0.25
 
-    def _loss(self, U):
-        return float(self.xp.sum(self.xp.logaddexp(0.0, -self.T * U)))
+    def _row_losses(self, U, T):
+        return self.xp.logaddexp(0.0, -T[:, 0] * U[:, 0])
 
     def _derivative(self, U):
         return -self.T * _sigmoid(-self.T * U, self.xp)
@@ -572,11 +579,10 @@ class Softmax(_LinearModel):
         E = self._shifted_exp(U, xp.max(U, axis=1, keepdims=True))
         return E / xp.sum(E, axis=1, keepdims=True)
 
-    def _loss(self, U):
+    def _row_losses(self, U, T):
         xp = self.xp
         top = xp.max(U, axis=1, keepdims=True)
-        lse = top[:, 0] + xp.log(xp.sum(self._shifted_exp(U, top), axis=1))
-        return float(xp.sum(lse) - xp.sum(U * self.T))  # vdot is slow on mixed layouts
+        return top[:, 0] + xp.log(xp.sum(self._shifted_exp(U, top), axis=1)) - xp.sum(U * T, axis=1)
 
     def _derivative(self, U):
         return self._probabilities(U) - self.T
@@ -725,11 +731,11 @@ class _QuadraticState:
             self.g += Q[idx].T @ d
         self.f += 0.5 * float(np.sum(d * (g_old + self.g[idx])))
 
-    def fun_along(self, idx, d):
-        pr = self.problem
-        Qd = pr.graph[:, idx] @ d
-        f0, slope, curv = self.fun(), float(self.g[idx] @ d), float(d @ Qd[idx])
-        return lambda t: f0 + t * slope + 0.5 * t * t * curv
+    def change_along(self, idx, d):
+        """``t -> f(x + t d_b) - f(x)``, exactly ``t g_b'd + t^2 d'Q_bb d / 2``."""
+        Qd = self.problem.graph[:, idx] @ d
+        slope, curv = float(self.g[idx] @ d), float(d @ Qd[idx])
+        return lambda t: t * slope + 0.5 * t * t * curv
 
     def hess_block(self, idx):
         return self.problem.hess_bound_block(idx)

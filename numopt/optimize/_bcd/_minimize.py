@@ -66,13 +66,15 @@ class _ProtocolState:
         self.x[idx] += d
         self.refresh()
 
-    def fun_along(self, idx, d):
-        def f(t):
+    def change_along(self, idx, d):
+        f0 = self.fun()
+
+        def change(t):
             y = self.x.copy()
             y[idx] += t * d
-            return float(self.problem.fun(y))
+            return float(self.problem.fun(y)) - f0
 
-        return f
+        return change
 
     def hess_block(self, idx):
         return self.problem.hess_block(self.x, idx)

@@ -70,17 +70,18 @@ class _Update:
                                                                               "hess_block")
 
     def armijo(self, ctx, idx, d, decrease):
-        """Largest ``t = 2^-j`` (j < 30) with ``F(x + t d) <= F(x) + c1 t decrease`` (up to
-        ``16 eps |F(x)|`` of rounding), or None."""
-        f = ctx.state.fun_along(idx, d)
+        """Largest ``t = 2^-j`` (j < 30) with ``F(x + t d) - F(x) <= c1 t decrease`` (up to
+        ``16 eps |F(x)|`` of rounding), or None.  The change comes from the state's
+        ``change_along`` (row by row for data problems, exact for quadratics)."""
+        change = ctx.state.change_along(idx, d)
         xb = ctx.state.x[idx]
-        F0 = f(0.0) + ctx.l1 * float(np.abs(xb).sum())
-        slack = ROUNDING * abs(F0)  # decreases below rounding of F cannot be verified
+        l1_before = ctx.l1 * float(np.abs(xb).sum())
+        slack = ROUNDING * abs(ctx.state.fun() + l1_before)  # changes below rounding of F
         t = 1.0
         for _ in range(ARMIJO_TRIALS):
             ctx.nfev += 1
-            if f(t) + ctx.l1 * float(np.abs(xb + t * d).sum()) <= F0 + ARMIJO_C1 * t * decrease \
-                    + slack:
+            if change(t) + ctx.l1 * float(np.abs(xb + t * d).sum()) - l1_before \
+                    <= ARMIJO_C1 * t * decrease + slack:
                 return t
             t *= 0.5
         return None

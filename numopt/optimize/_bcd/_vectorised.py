@@ -225,14 +225,16 @@ def _update(ctx, chooser, update, idx, bid):
             d = -_pinv_solve(_true_block(st, cols, idx), gb, xp)
             dU = st.direction(cols, idx, d)
             xb = _take(st.x, idx, ctx)
-            sq, cross, dd = (float(xp.sum(st.x * st.x)), float(xp.sum(xb * d)),
-                             float(xp.sum(d * d)))
-            F0 = pr._loss(st.U) + 0.5 * pr.l2 * sq  # st.fun(), reusing sq
+            cross, dd = float(xp.sum(xb * d)), float(xp.sum(d * d))
+            before = pr._row_losses(st.U, pr.T)  # changes row by row: untouched rows give 0
+            F0 = float(xp.sum(before)) + 0.5 * pr.l2 * float(xp.sum(st.x * st.x))  # st.fun()
+            slack = ROUNDING * abs(F0)
             slope, t = float(xp.sum(gb * d)), 1.0
             for _ in range(ARMIJO_TRIALS):
                 ctx.nfev += 1
-                Ft = pr._loss(st.U + t * dU) + 0.5 * pr.l2 * (sq + 2 * t * cross + t * t * dd)
-                if Ft <= F0 + ARMIJO_C1 * t * slope + ROUNDING * abs(F0):
+                change = float(xp.sum(pr._row_losses(st.U + t * dU, pr.T) - before)) \
+                    + 0.5 * pr.l2 * (2 * t * cross + t * t * dd)
+                if change <= ARMIJO_C1 * t * slope + slack:
                     return t * d, t * dU
                 t *= 0.5
         ctx.nhev += 1
