@@ -304,8 +304,9 @@ class _LinearModelState:
         return np.asarray((pr._csc @ dX).toarray(), dtype=pr.dtype)
 
     def change_along(self, idx, d):
-        """``t -> f(x + t d_b) - f(x)`` (for line searches): the loss changes of the rows the step
-        touches, row by row (no rounding of the whole objective), from ``A d_b`` computed once."""
+        """``(t -> f(x + t d_b) - f(x), f(x))`` (for line searches): the loss changes of the rows
+        the step touches, row by row (no rounding of the whole objective), from ``A d_b`` computed
+        once."""
         pr = self.problem
         dU = self.direction(idx, d)
         rows = np.flatnonzero(np.any(dU != 0, axis=1))
@@ -317,7 +318,7 @@ class _LinearModelState:
             return float(np.sum(pr._row_losses(U + t * dU, T) - before)) \
                 + 0.5 * pr.l2 * (2 * t * cross + t * t * dd)
 
-        return change
+        return change, self.fun()
 
     def hess_block(self, idx):
         return self.problem._hess_block_at(self.U, idx)
@@ -732,10 +733,10 @@ class _QuadraticState:
         self.f += 0.5 * float(np.sum(d * (g_old + self.g[idx])))
 
     def change_along(self, idx, d):
-        """``t -> f(x + t d_b) - f(x)``, exactly ``t g_b'd + t^2 d'Q_bb d / 2``."""
+        """``(t -> f(x + t d_b) - f(x), f(x))``, the change exactly ``t g_b'd + t^2 d'Q_bb d/2``."""
         Qd = self.problem.graph[:, idx] @ d
         slope, curv = float(self.g[idx] @ d), float(d @ Qd[idx])
-        return lambda t: t * slope + 0.5 * t * t * curv
+        return (lambda t: t * slope + 0.5 * t * t * curv), self.f
 
     def hess_block(self, idx):
         return self.problem.hess_bound_block(idx)

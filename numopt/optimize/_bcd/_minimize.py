@@ -74,7 +74,7 @@ class _ProtocolState:
             y[idx] += t * d
             return float(self.problem.fun(y)) - f0
 
-        return change
+        return change, f0
 
     def hess_block(self, idx):
         return self.problem.hess_block(self.x, idx)
