@@ -145,6 +145,30 @@ class TreeSGSPreconditioner:
 
     track_passes.unit = "passes"
 
+class TreeSGSSetup:
+    """Building the tree-SGS preconditioner (ordering, forest runs, factor, off-block split) on
+    lattice "D" of side ``LATTICE`` and twice that: the part of a tree-SGS solve that grows
+    fastest with n once the arrays leave the caches."""
+
+    params = [LATTICE, 2 * LATTICE]
+    param_names = ["side"]
+
+    def setup(self, side):
+        from numopt._lib._jit import warmup
+        from numopt._lib._sparse import csr_arrays
+        from numopt.problems import lattice_label_propagation
+
+        warmup()
+        Q, _, _ = lattice_label_propagation(side, side, weight=1e5, n_labeled=side * side // 25,
+                                            seed=1)
+        self.csr, self.dtype = csr_arrays(Q, Q.dtype), Q.dtype
+
+    def time_setup(self, side):
+        from numopt.optimize._bcd._forest import TreeSGS
+
+        TreeSGS(*self.csr, self.dtype)
+
+
 def _softmax_case():
     """``(A, labels, problem, k)`` of softmax "C" (l2 = 1), keeping the classes that occur
     (scikit-learn fits only those)."""
