@@ -77,7 +77,7 @@ def forest_runs(Q):
 def bfs_forest_runs(indptr, indices, data):
     """``(visit, seg, renumbered)``: the breadth-first order of :func:`forest_runs`, the bounds of
     its forest runs (block ``k`` is ``visit[seg[k]:seg[k + 1]]``) and the graph renumbered in
-    that order (CSR triples, node ``visit[k]`` as row ``k``); CSR triples with int64 indices."""
+    that order (node ``visit[k]`` as row ``k``), from and as CSR triples with int64 indices."""
     from ..._kernels import _bcd as kernels
 
     n = indptr.size - 1
