@@ -1,14 +1,13 @@
 """minimize_bcd benchmarks: Lasso vs scikit-learn and skglm, label propagation vs red-black
 Gauss-Seidel and Jacobi-PCG, tree-SGS preconditioned CG, softmax vs lbfgs.  Sizes follow
-``NUMOPT_BENCH_PROFILE`` (fast | regular)."""
-import os
-
+``NUMOPT_BENCH_PROFILE`` (:func:`.common.pick`; ``regular`` holds the issue's sizes)."""
 import numpy as np
 
-PROFILE = os.environ.get("NUMOPT_BENCH_PROFILE", "fast")
-LASSO_SIZE = {"fast": (200, 2000), "regular": (1000, 10000)}.get(PROFILE, (1000, 10000))
-LATTICE = {"fast": 50, "regular": 200}.get(PROFILE, 200)
-SOFTMAX_SIZE = {"fast": (300, 200), "regular": (1000, 1000)}.get(PROFILE, (1000, 1000))
+from .common import pick
+
+LASSO_SIZE = pick((200, 2000), (1000, 10000))
+LATTICE = pick(50, 200)
+SOFTMAX_SIZE = pick((300, 200), (1000, 1000))
 
 
 class Lasso:
