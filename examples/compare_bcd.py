@@ -20,9 +20,10 @@
    ``LogisticRegression(solver='lbfgs')`` (lbfgs: loosest tolerance of the ladder that reaches it;
    numopt: the iteration count that reaches it is found by a first run stopped by a callback,
    then runs stopped at that count are timed).  numopt: feature blocks (``blocks='fixed',
-   block_size=k``) with cyclic, GS and GSL selection, and the spec's variable-block GSD/GSQ settings.  Then the
-   spec's equal-time measure: the lowest objective lbfgs and GS-FB newton reach within budgets of
-   0.01 ... 10 s (``--softmax-seconds``), from runs stopped after growing iteration counts.
+   block_size=k``) with cyclic, GS and GSL selection, and the spec's variable-block GSD/GSQ
+   settings.  Then the spec's equal-time measure: the lowest objective lbfgs and GS-FB newton
+   reach within budgets of 0.01 ... 10 s (``--softmax-seconds``), from runs stopped after growing
+   iteration counts.
 
 Sections 2 and 3: times are the best of ``--repeat`` runs (wall clock; the machine may be shared).
 Run: ``python examples/compare_bcd.py [--quick] [--repeat 3] [--skip softmax]``.

@@ -144,6 +144,7 @@ class TreeSGSPreconditioner:
 
     track_passes.unit = "passes"
 
+
 class TreeSGSSetup:
     """Building the tree-SGS preconditioner (ordering, forest runs, factor, off-block split) on
     lattice "D" of side ``LATTICE`` and twice that: the part of a tree-SGS solve that grows

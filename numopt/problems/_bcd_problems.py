@@ -177,6 +177,20 @@ class _LinearModel:
     def _loss(self, U):
         return float(self.xp.sum(self._row_losses(U, self.T)))
 
+    def _change_along(self, U, dU, T, xb, d):
+        """``t -> f(x + t d_b) - f(x)`` for a block step ``d`` (``x_b``: its coordinates before)
+        that moves the rows ``U`` (targets ``T``) by ``t dU``: the row losses' changes, summed row
+        by row (no rounding of the whole objective), plus the ``l2`` term's."""
+        xp = self.xp
+        before = self._row_losses(U, T)
+        cross, dd = float(xp.sum(xb * d)), float(xp.sum(d * d))
+
+        def change(t):
+            return float(xp.sum(self._row_losses(U + t * dU, T) - before)) \
+                + 0.5 * self.l2 * (2 * t * cross + t * t * dd)
+
+        return change
+
     def _derivative(self, U):
         raise NotImplementedError
 
@@ -304,21 +318,12 @@ class _LinearModelState:
         return np.asarray((pr._csc @ dX).toarray(), dtype=pr.dtype)
 
     def change_along(self, idx, d):
-        """``(t -> f(x + t d_b) - f(x), f(x))`` (for line searches): the loss changes of the rows
-        the step touches, row by row (no rounding of the whole objective), from ``A d_b`` computed
-        once."""
+        """``t -> f(x + t d_b) - f(x)`` (for line searches), from ``A d_b`` computed once and the
+        rows it touches only."""
         pr = self.problem
         dU = self.direction(idx, d)
         rows = np.flatnonzero(np.any(dU != 0, axis=1))
-        U, dU, T = self.U[rows], dU[rows], pr.T[rows]
-        before = pr._row_losses(U, T)
-        cross, dd = float(self.x[idx] @ d), float(d @ d)
-
-        def change(t):
-            return float(np.sum(pr._row_losses(U + t * dU, T) - before)) \
-                + 0.5 * pr.l2 * (2 * t * cross + t * t * dd)
-
-        return change, self.fun()
+        return pr._change_along(self.U[rows], dU[rows], pr.T[rows], self.x[idx], d)
 
     def hess_block(self, idx):
         return self.problem._hess_block_at(self.U, idx)
@@ -733,10 +738,10 @@ class _QuadraticState:
         self.f += 0.5 * float(np.sum(d * (g_old + self.g[idx])))
 
     def change_along(self, idx, d):
-        """``(t -> f(x + t d_b) - f(x), f(x))``, the change exactly ``t g_b'd + t^2 d'Q_bb d/2``."""
+        """``t -> f(x + t d_b) - f(x)``, exactly ``t g_b'd + t^2 d'Q_bb d / 2``."""
         Qd = self.problem.graph[:, idx] @ d
         slope, curv = float(self.g[idx] @ d), float(d @ Qd[idx])
-        return (lambda t: t * slope + 0.5 * t * t * curv), self.f
+        return lambda t: t * slope + 0.5 * t * t * curv
 
     def hess_block(self, idx):
         return self.problem.hess_bound_block(idx)

@@ -36,6 +36,7 @@ class _Context:
         self.nit = 0
         self.threshold = 0.0
         self.rho = 0.0
+        self.F = 0.0  # F(x) + l1 ||x||_1 at the current x, kept by the loop
         self.nhev = 0
         self.nfev = 0
 
@@ -74,7 +75,7 @@ class _ProtocolState:
             y[idx] += t * d
             return float(self.problem.fun(y)) - f0
 
-        return change, f0
+        return change
 
     def hess_block(self, idx):
         return self.problem.hess_block(self.x, idx)
@@ -412,7 +413,7 @@ def _iterate(ctx, chooser, step, tol, maxiter, callback, return_history):
     state = ctx.state
     skip_zero = bool(np.any(ctx.lip == 0))
     l1norm = float(np.abs(state.x).sum())
-    F = state.fun() + ctx.l1 * l1norm
+    F = ctx.F = state.fun() + ctx.l1 * l1norm
     ctx.nfev += 1
     history = [F]
     rho = _residual(ctx)
@@ -434,7 +435,7 @@ def _iterate(ctx, chooser, step, tol, maxiter, callback, return_history):
         nit += 1
         ncoord += idx.size
         l1norm += float(np.abs(state.x[idx]).sum() - np.abs(old).sum())
-        F = state.fun() + ctx.l1 * l1norm
+        F = ctx.F = state.fun() + ctx.l1 * l1norm
         ctx.nfev += 1
         if not (math.isfinite(F) and np.all(np.isfinite(d))):
             state.x[idx] = old

@@ -73,10 +73,10 @@ class _Update:
         """Largest ``t = 2^-j`` (j < 30) with ``F(x + t d) - F(x) <= c1 t decrease`` (up to
         ``16 eps |F(x)|`` of rounding), or None.  The change comes from the state's
         ``change_along`` (row by row for data problems, exact for quadratics)."""
-        change, f0 = ctx.state.change_along(idx, d)
+        change = ctx.state.change_along(idx, d)
         xb = ctx.state.x[idx]
         l1_before = ctx.l1 * float(np.abs(xb).sum())
-        slack = ROUNDING * abs(f0 + l1_before)  # changes below rounding of F cannot be verified
+        slack = ROUNDING * abs(ctx.F)  # changes below rounding of F cannot be verified
         t = 1.0
         for _ in range(ARMIJO_TRIALS):
             ctx.nfev += 1

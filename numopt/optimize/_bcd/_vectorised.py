@@ -186,6 +186,7 @@ class _DeviceContext:
         self.l1 = l1
         self.constrained = constrained
         self.nit = self.nhev = self.nfev = 0
+        self.F = 0.0  # F(x) + l1 ||x||_1 at the current x, kept by the loop
 
     def scores(self, curv):
         st = self.state
@@ -224,17 +225,12 @@ def _update(ctx, chooser, update, idx, bid):
             ctx.nhev += 1
             d = -_pinv_solve(_true_block(st, cols, idx), gb, xp)
             dU = st.direction(cols, idx, d)
-            xb = _take(st.x, idx, ctx)
-            cross, dd = float(xp.sum(xb * d)), float(xp.sum(d * d))
-            before = pr._row_losses(st.U, pr.T)  # changes row by row: untouched rows give 0
-            F0 = float(xp.sum(before)) + 0.5 * pr.l2 * float(xp.sum(st.x * st.x))  # st.fun()
-            slack = ROUNDING * abs(F0)
+            # all rows, row by row: the untouched ones change by exactly 0
+            change = pr._change_along(st.U, dU, pr.T, _take(st.x, idx, ctx), d)
             slope, t = float(xp.sum(gb * d)), 1.0
             for _ in range(ARMIJO_TRIALS):
                 ctx.nfev += 1
-                change = float(xp.sum(pr._row_losses(st.U + t * dU, pr.T) - before)) \
-                    + 0.5 * pr.l2 * (2 * t * cross + t * t * dd)
-                if change <= ARMIJO_C1 * t * slope + slack:
+                if change(t) <= ARMIJO_C1 * t * slope + ROUNDING * abs(ctx.F):
                     return t * d, t * dU
                 t *= 0.5
         ctx.nhev += 1
@@ -266,7 +262,7 @@ def minimize_vectorised(problem, x0, *, lip, blocks, block_size, selection, upda
     state = _DeviceState(pr, x)
     ctx = _DeviceContext(state, lip, l1, lo, hi, constrained, rng)
     chooser = _Chooser(blocks, block_size, selection, state, lip)
-    F = state.fun() + l1 * ctx.l1norm()
+    F = ctx.F = state.fun() + l1 * ctx.l1norm()
     ctx.nfev += 1
     history = [F]
     rho = ctx.residual()
@@ -284,7 +280,7 @@ def minimize_vectorised(problem, x0, *, lip, blocks, block_size, selection, upda
         state.step(idx, d, dU)
         nit += 1
         ncoord += idx.size
-        F = state.fun() + l1 * ctx.l1norm()
+        F = ctx.F = state.fun() + l1 * ctx.l1norm()
         ctx.nfev += 1
         if not math.isfinite(F):
             state.x, state.U = x_old, U_old
