@@ -72,13 +72,96 @@ def test_directions_are_a_orthogonal_to_kept_ones(n_orth):
             assert abs(G[i, j]) <= 1e-10 * a_norms[i] * a_norms[j], (i, j, G[i, j])
 
 
-def test_exact_inverse_converges_in_one_iteration():
+@pytest.mark.parametrize("coarse_grid", [None, 4])
+def test_exact_inverse_converges_in_one_iteration(coarse_grid):
+    # two-level: c + alpha A^{-1}(u - A c) with alpha = 1 (exact line search) is A^{-1} u
     A = poisson_matrix((12, 10, 8))
     b = random_field((12, 10, 8), seed=0)
     lu = sla.splu(A.tocsc())
-    res = numopt.solve_dcdm(A, b, model=lu.solve, rtol=1e-10)
+    res = numopt.solve_dcdm(A, b, model=lu.solve, grid_shape=(12, 10, 8), coarse_grid=coarse_grid,
+                            rtol=1e-10)
     assert res.success and res.nit == 1
     assert _true_residual(A, b, res.x) <= 1e-10 * np.linalg.norm(b)
+    # r_0, the symmetry probe (2), A q and r_1; the two-level direction adds A c and A q'
+    assert res.nmatvec == 5 + (2 if coarse_grid else 0)
+
+
+def test_hat_interpolation_is_piecewise_linear_with_dirichlet_ends():
+    from numopt.linalg._dcdm._coarse import hat_interpolation
+
+    m, c = 13, 4
+    P = hat_interpolation(m, c)
+    fine, coarse = (np.arange(m) + 1) / (m + 1), (np.arange(c) + 1) / (c + 1)
+    assert P.shape == (m, c) and np.all(P >= 0) and np.all((P > 0).sum(axis=1) <= 2)
+    # reproduces any linear function between the first and the last coarse node ...
+    inside = (fine >= coarse[0]) & (fine <= coarse[-1])
+    g = lambda x: 3.0 * x - 1.0  # noqa: E731
+    np.testing.assert_allclose((P @ g(coarse))[inside], g(fine)[inside], rtol=0, atol=1e-14)
+    # ... and falls linearly to zero at the walls x = 0, 1
+    np.testing.assert_allclose(P[~inside].sum(axis=1), 1 - np.abs(
+        fine[~inside] - np.clip(fine[~inside], coarse[0], coarse[-1])) * (c + 1), atol=1e-14)
+    np.testing.assert_array_equal(hat_interpolation(5, 8), np.eye(5))  # coarse >= fine: identity
+
+
+@pytest.mark.parametrize("as_operator", [False, True], ids=["sparse", "operator"])
+def test_coarse_correction_is_the_galerkin_projection(as_operator):
+    """c = P (P^T A P)^{-1} P^T r against dense algebra with P = kron of the axis interpolations,
+    on a variable-coefficient operator and a grid with an axis shorter than the coarse one."""
+    from numopt.linalg._dcdm._coarse import CoarseCorrection, hat_interpolation
+    from numopt.problems import poisson_variable_coefficient
+
+    grid, points = (11, 9, 3), 4
+    A = poisson_variable_coefficient(np.exp(random_field(grid, correlation=0.2, seed=1)
+                                            .reshape(grid)))
+    r = random_field(grid, seed=2)
+    op = sla.aslinearoperator(A) if as_operator else A
+    coarse = CoarseCorrection(op, grid, points, np, np.float64, "cpu")
+    assert coarse.coarse_grid == (4, 4, 3)
+    P = np.kron(np.kron(hat_interpolation(11, 4), hat_interpolation(9, 4)), np.eye(3))
+    Ad = A.toarray()
+    ref = P @ np.linalg.solve(P.T @ Ad @ P, P.T @ r)
+    c = coarse(r)
+    # cond(P^T A P) ~ 1e2 here: 1e-12 relative leaves a wide margin over round-off
+    np.testing.assert_allclose(c, ref, rtol=0, atol=1e-12 * np.abs(ref).max())
+    # the A-orthogonal projection: no coarse component left in the residual
+    assert np.linalg.norm(P.T @ (r - Ad @ c)) <= 1e-12 * np.linalg.norm(P.T @ r)
+
+
+def test_coarse_correction_on_every_backend(xp):
+    """The same correction on the input's namespace and device: NumPy and CuPy with sparse
+    Galerkin products, array-api-strict with a dense A on a second device (one product per coarse
+    unknown)."""
+    from numopt.linalg._dcdm._coarse import CoarseCorrection
+
+    from ._xp_testing import xp_assert_close
+
+    grid = (12, 10)
+    A, r = poisson_matrix(grid), random_field(grid, seed=1)
+    ref = CoarseCorrection(A, grid, 4, np, np.float64, "cpu")(r)
+    got = CoarseCorrection(xp.asarray(A), grid, 4, xp.xp, xp.xp.float64, xp.device)(xp.asarray(r))
+    # dense or sparse Galerkin products and a 16 x 16 inverse: round-off only
+    xp_assert_close(got, ref, rtol=0, atol=1e-12 * np.abs(ref).max(), xp=xp, dtype=np.float64)
+
+
+def test_two_level_direction_flattens_the_shipped_2d_model():
+    # 2-D Poisson 128^2, smooth source, rtol 1e-8: measured 19 two-level against 48 network-only
+    # iterations (64^2 -> 256^2: 17 -> 19 two-level, 23 -> 108 network-only)
+    grid = (128, 128)
+    A, b = poisson_matrix(grid), smooth_source(grid, seed=778)
+    two_level = numopt.solve_dcdm(A, b, grid_shape=grid, rtol=1e-8, maxiter=300)
+    alone = numopt.solve_dcdm(A, b, grid_shape=grid, rtol=1e-8, maxiter=300, coarse_grid=None)
+    assert two_level.success and alone.success
+    assert _true_residual(A, b, two_level.x) <= 1e-8 * np.linalg.norm(b)
+    assert two_level.nit <= alone.nit / 2
+    assert two_level.nmatvec == 3 + 4 * two_level.nit  # r_0, probe (2); per step A c, A q', A q, r
+
+
+def test_callable_model_without_a_grid_needs_coarse_grid_none():
+    A = poisson_matrix((12, 10, 8))
+    b = random_field((12, 10, 8), seed=0)
+    with pytest.raises(ValueError, match="neither a square nor a cube.*coarse_grid=None"):
+        numopt.solve_dcdm(A, b, model=lambda r: r)
+    assert numopt.solve_dcdm(A, b, model=lambda r: r, coarse_grid=None, maxiter=500).success
 
 
 def _scipy_cg_iterates(A, b, maxiter):
@@ -109,7 +192,7 @@ def test_identity_model_reproduces_cg(n_orth):
     steps = 15
     iterates = []
     numopt.solve_dcdm(A, b, model=lambda r: r, n_orth=n_orth, rtol=1e-14, maxiter=steps,
-                      callback=lambda it: iterates.append(it.x.copy()))
+                      coarse_grid=None, callback=lambda it: iterates.append(it.x.copy()))
     iterates = np.array(iterates)
     scale = np.linalg.norm(iterates[-1])
     # CG's iterates (scipy) and the direct reference loop: equal up to round-off (1e-10 relative;
@@ -122,7 +205,7 @@ def test_identity_model_reproduces_cg(n_orth):
 def test_identity_model_iteration_count_matches_cg():
     A = poisson_matrix((24, 24))
     b = random_field((24, 24), seed=9)
-    dcdm = numopt.solve_dcdm(A, b, model=lambda r: r, rtol=1e-8, maxiter=1000)
+    dcdm = numopt.solve_dcdm(A, b, model=lambda r: r, rtol=1e-8, maxiter=1000, coarse_grid=None)
     cg = numopt.solve_pcg(A, b, rtol=1e-8)
     assert dcdm.success
     assert abs(dcdm.nit - cg.nit) <= max(1, 0.1 * cg.nit)
@@ -133,7 +216,7 @@ def test_model_as_flexible_preconditioner_in_pcg():
     b = smooth_source((32, 32), seed=11)
     model = numopt.DCDMModel.pretrained(2)
     pcg = numopt.solve_pcg(A, b, preconditioner=model, rtol=1e-8)
-    dcdm = numopt.solve_dcdm(A, b, model=model, n_orth=1, rtol=1e-8)
+    dcdm = numopt.solve_dcdm(A, b, model=model, n_orth=1, rtol=1e-8, coarse_grid=None)
     assert pcg.success and dcdm.success
     assert _true_residual(A, b, pcg.x) <= 1e-8 * np.linalg.norm(b)
     assert pcg.nit < 0.5 * numopt.solve_pcg(A, b, rtol=1e-8).nit
@@ -215,11 +298,14 @@ def test_grid_dimension_differs_from_model(tmp_path):
         numopt.solve_dcdm(A, b, model=numopt.DCDMModel.pretrained(2))
 
 
-def test_non_spd_detected():
+@pytest.mark.parametrize("coarse_grid", [8, None])
+def test_non_spd_detected(coarse_grid):
+    # two-level: P^T A P has no Cholesky factor before the first step; else q^T A q <= 0
     A, b = _system()
-    res = numopt.solve_dcdm(-A, b)
+    res = numopt.solve_dcdm(-A, b, coarse_grid=coarse_grid)
     assert not res.success and res.status == Status.BREAKDOWN
     assert "not symmetric positive definite" in res.message
+    assert res.nit == 0 and ("P^T A P" in res.message) == (coarse_grid is not None)
 
 
 def test_non_symmetric_detected():
@@ -263,11 +349,12 @@ def test_stagnation_stops():
         calls.append(1)
         return pair[len(calls) % 2]
 
-    res = numopt.solve_dcdm(A, b, model=alternating, n_orth=1, maxiter=100)
+    res = numopt.solve_dcdm(A, b, model=alternating, n_orth=1, maxiter=100, coarse_grid=None)
     assert not res.success and "stagnation" in res.message
     assert res.nit < 20
     # the same direction twice: nothing left after A-orthogonalisation
-    res = numopt.solve_dcdm(A, b, model=lambda r: pair[0], n_orth=1, maxiter=100)
+    res = numopt.solve_dcdm(A, b, model=lambda r: pair[0], n_orth=1, maxiter=100,
+                            coarse_grid=None)
     assert not res.success and res.nit == 1 and "span of the kept directions" in res.message
 
 
@@ -290,6 +377,7 @@ def test_model_file_missing_or_corrupt(tmp_path):
     ({"n_orth": -2}, r"`n_orth` must be an int in \[1, inf\]; got -2"),
     ({"maxiter": 0}, r"`maxiter` must be an int in \[1, inf\]; got 0"),
     ({"rtol": -1e-3}, r"`rtol` must be a finite number in \[0, inf\]"),
+    ({"coarse_grid": 1}, r"`coarse_grid` must be an int in \[2, inf\]; got 1"),
 ])
 def test_bad_options(kwargs, match):
     A, b = _system()
@@ -353,20 +441,23 @@ def test_linear_operator_input():
 
 @pytest.mark.slow
 @pytest.mark.parametrize("kind", ["white", "smooth"])
-def test_shipped_3d_model_iterations_stay_flat(kind):
+@pytest.mark.parametrize("coarse_grid", [8, None], ids=["two-level", "network-only"])
+def test_shipped_3d_model_iterations_stay_flat(kind, coarse_grid):
     # Issue 5 targets, as iteration counts (deterministic up to float32 round-off in the network):
     # growth 32^3 -> 64^3 <= 1.5x at rtol 1e-4 and 1e-8; at 64^3 <= 1/5 of CG and below IC(0)-PCG.
     # One solve to 1e-8 per grid; the 1e-4 count is read from the same residual history.
-    # Measured with the shipped model (these seeds): white 7 -> 9 and 15 -> 20; smooth 9 -> 14 and
-    # 17 -> 25.  Smooth sources at rtol 1e-4 miss the 1.5x target (1.56x): this guard allows
-    # 1.6x there so that it catches regressions, not the known gap.
-    limit = {"white": 1.5, "smooth": 1.6}[kind]
+    # Measured with the shipped model (these seeds), rtol 1e-4 and 1e-8: two-level (the default)
+    # white 5 -> 5 and 9 -> 10, smooth 5 -> 6 and 10 -> 11; network only: white 7 -> 9 and
+    # 15 -> 20, smooth 9 -> 14 and 17 -> 25.  Network-only smooth sources at rtol 1e-4 miss the
+    # 1.5x target (1.56x): that guard allows 1.6x so that it catches regressions, not the known gap.
+    limit = 1.6 if (kind, coarse_grid) == ("smooth", None) else 1.5
     counts = {}
     for m in (32, 64):
         grid = (m, m, m)
         A = poisson_matrix(grid)
         b = _held_out_rhs(grid, kind, seed=4000 + m)
-        res = numopt.solve_dcdm(A, b, rtol=1e-8, maxiter=200, grid_shape=grid, return_history=True)
+        res = numopt.solve_dcdm(A, b, rtol=1e-8, maxiter=200, grid_shape=grid, return_history=True,
+                                coarse_grid=coarse_grid)
         assert res.success, res.message
         history = np.asarray(res.history) / np.linalg.norm(b)
         counts[m] = {rtol: int(np.argmax(history <= rtol)) for rtol in (1e-4, 1e-8)}
