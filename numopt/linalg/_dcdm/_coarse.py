@@ -56,7 +56,8 @@ class CoarseCorrection:
             return xp.asarray((P.T @ (A @ P)).toarray(), dtype=dtype)
         nc = int(np.prod(self.coarse_grid))
         unit = xp.eye(nc, dtype=dtype, device=device)
-        return xp.stack([self.restrict(A @ self.interpolate(unit[j, :])) for j in range(nc)], axis=1)
+        columns = [self.restrict(A @ self.interpolate(unit[j, :])) for j in range(nc)]
+        return xp.stack(columns, axis=1)
 
     def _apply(self, v, shape, matrices):
         """Contract the last axis with each matrix in turn (last axis first): ``v`` in C order."""

@@ -63,8 +63,9 @@ def solve_dcdm(A, b, x0=None, *, model=None, grid_shape=None, rtol=1e-4, atol=0.
         Points per axis of the coarse grid of the two-level direction (``>= 2``; an axis with
         fewer points is kept whole); ``None``: the network's direction alone.  Needs the grid: for
         a callable ``model`` without ``grid_shape`` a square or cube is inferred as for
-        ``model=None``.  A coarse matrix ``P^T A P`` that is not positive definite stops the
-        solver before its first iteration (``success=False``, ``status`` 3).
+        ``model=None``.  ``P^T A P`` is formed by sparse products for a sparse ``A``, else by one
+        product with ``A`` per coarse unknown (512 for the 3-D default); one that is not positive
+        definite stops the solver before its first iteration (``success=False``, ``status`` 3).
     callback : callable, optional
         ``callback(intermediate_result)`` after each iteration with fields ``x``, ``nit``,
         ``residual``; ``StopIteration`` stops the solver (``status`` 99).
