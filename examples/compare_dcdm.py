@@ -77,7 +77,6 @@ def main():
     model = numopt.DCDMModel.pretrained(3)
     print(f"model: {model}, trained in {model.metadata.get('training_seconds')} s")
     print(f"load average at start (1/5/15 min): {os.getloadavg()}, {os.cpu_count()} CPUs")
-    numopt.solve_dcdm(poisson_matrix((8, 8, 8)), np.ones(512), model=model)  # torch warm-up
     solvers = {
         DCDM: lambda A, b: _run_numopt(numopt.solve_dcdm, A, b, model=model, maxiter=300),
         "DCDM network": lambda A, b: _run_numopt(numopt.solve_dcdm, A, b, model=model,
@@ -89,6 +88,7 @@ def main():
     table = {}
     for m in args.grids:
         A = poisson_matrix((m, m, m))
+        model(np.ones(m ** 3), (m, m, m))  # torch warm-up at this size (first-call set-up)
         for kind in args.rhs:
             b = _rhs(kind, (m, m, m))
             for name, run in solvers.items():
