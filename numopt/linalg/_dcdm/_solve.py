@@ -66,6 +66,9 @@ def solve_dcdm(A, b, x0=None, *, model=None, grid_shape=None, rtol=1e-4, atol=0.
         ``model=None``.  ``P^T A P`` is formed by sparse products for a sparse ``A``, else by one
         product with ``A`` per coarse unknown (512 for the 3-D default); one that is not positive
         definite stops the solver before its first iteration (``success=False``, ``status`` 3).
+        Grids beyond 64^3 gain from more points: *measured* at 128^3 (smooth source, rtol 1e-4 /
+        1e-8) 12 / 22 iterations with 8, 7 / 14 with 16 (7 s to invert the 4096-unknown ``P^T A
+        P`` on one core).
     callback : callable, optional
         ``callback(intermediate_result)`` after each iteration with fields ``x``, ``nit``,
         ``residual``; ``StopIteration`` stops the solver (``status`` 99).
