@@ -156,6 +156,14 @@ def test_two_level_direction_flattens_the_shipped_2d_model():
     assert two_level.nmatvec == 3 + 4 * two_level.nit  # r_0, probe (2); per step A c, A q', A q, r
 
 
+def test_coarse_grid_covering_the_grid_solves_without_the_network():
+    A, b = _system((6, 6))  # coarse_grid 8 >= 6 points per axis: P = I, c = A^{-1} u
+    res = numopt.solve_dcdm(A, b, rtol=1e-10, model=lambda u: 1 / 0)  # never called
+    assert res.success and res.nit == 1 and res.nprec == 0
+    assert res.nmatvec == 6  # r_0, the symmetry probe (2), A c, A q (q = c) and r_1
+    assert _true_residual(A, b, res.x) <= 1e-10 * np.linalg.norm(b)
+
+
 def test_callable_model_without_a_grid_needs_coarse_grid_none():
     A = poisson_matrix((12, 10, 8))
     b = random_field((12, 10, 8), seed=0)

@@ -141,8 +141,8 @@ def solve_dcdm(A, b, x0=None, *, model=None, grid_shape=None, rtol=1e-4, atol=0.
     n_orth = check_int(n_orth, name="n_orth", low=1)
     if coarse_grid is not None:
         coarse_grid = check_int(coarse_grid, name="coarse_grid", low=2)
-    direction, grid = _direction_function(model, grid_shape, system)
-    extra_matvecs = 0
+    network, grid = _direction_function(model, grid_shape, system)
+    direction = _network_only(network)
     if coarse_grid is not None:
         try:
             coarse = CoarseCorrection(system.A, grid or _inferred_grid(system.n), coarse_grid,
@@ -154,25 +154,30 @@ def solve_dcdm(A, b, x0=None, *, model=None, grid_shape=None, rtol=1e-4, atol=0.
                 f"matrix P^T A P has no Cholesky factor ({exc}).", maxiter=maxiter,
                 return_history=return_history, x=system.x, nit=0, residual=residual, nmatvec=1,
                 nprec=0, history=[residual])
-        direction, extra_matvecs = _two_level(direction, coarse, system.A), 2
+        direction = _two_level(network, coarse, system.A, _eps(system.dtype))
     return _conjugate_directions(system, direction, stop_threshold(system.bnorm, rtol, atol),
-                                 maxiter, n_orth, extra_matvecs, callback, return_history)
+                                 maxiter, n_orth, callback, return_history)
 
 
-def _two_level(network, coarse, A):
-    """The two-level direction of the Notes for a unit residual ``u``."""
+def _network_only(network):
+    """``direction(u) -> (q, products with A, network applications)`` for ``q = f(u)``."""
+    return lambda u: (network(u), 0, 1)
+
+
+def _two_level(network, coarse, A, eps):
+    """:func:`_network_only` for the two-level direction of the Notes (``eps``: the dtype's)."""
 
     def direction(u):
         c = coarse(u)
         rest = u - A @ c
         rest_norm = _norm(rest)
-        if not rest_norm > 0:  # the coarse space holds the error
-            return c
+        if not rest_norm > math.sqrt(eps):  # ||u|| = 1: the coarse space holds the error
+            return c, 1, 0
         q = network(rest / rest_norm)
         curvature = float(q @ (A @ q))
         if not curvature > 0:  # the solver's own test reports it
-            return q
-        return c + (float(q @ rest) / curvature) * q
+            return q, 2, 1
+        return c + (float(q @ rest) / curvature) * q, 2, 1
 
     return direction
 
@@ -223,6 +228,10 @@ def _inferred_grid(n):
                          "coarse_grid=None") from None
 
 
+def _eps(dtype):
+    return float(np.finfo(np.float32 if "float32" in str(dtype) else np.float64).eps)
+
+
 def _norm(v):
     return math.sqrt(float(v @ v))
 
@@ -237,10 +246,9 @@ def _symmetry_defect(A, system):
     return abs(float(u @ Av) - float(v @ Au)) / scale if scale > 0 else 0.0
 
 
-def _conjugate_directions(system, direction, threshold, maxiter, n_orth, extra_matvecs, callback,
-                          return_history):
-    """The iteration of :func:`solve_dcdm`; ``direction`` makes ``extra_matvecs`` products with
-    ``A`` per call."""
+def _conjugate_directions(system, direction, threshold, maxiter, n_orth, callback, return_history):
+    """The iteration of :func:`solve_dcdm`; ``direction(u)`` returns ``(q, products with A,
+    network applications)``."""
     A, b, x = system.A, system.b, system.x
     r = b - A @ x
     nmatvec, nprec, nit = 1, 0, 0
@@ -248,7 +256,7 @@ def _conjugate_directions(system, direction, threshold, maxiter, n_orth, extra_m
     history = [residual]
     kept = deque(maxlen=n_orth)  # (p_j, A p_j, p_j^T A p_j)
     status, message = Status.MAXITER, None
-    eps = float(np.finfo(np.float32 if "float32" in str(system.dtype) else np.float64).eps)
+    eps = _eps(system.dtype)
     if residual <= threshold:
         status = Status.SUCCESS
     else:
@@ -259,9 +267,9 @@ def _conjugate_directions(system, direction, threshold, maxiter, n_orth, extra_m
             message = (f"Breakdown: `A` is not symmetric (|u^T A v - v^T A u| / (||u|| ||A v||) = "
                        f"{defect:.2e} for random u, v).")
     while status == Status.MAXITER and nit < maxiter:
-        q = direction(r / residual)
-        nprec += 1
-        nmatvec += extra_matvecs
+        q, products, applications = direction(r / residual)
+        nmatvec += products
+        nprec += applications
         q_norm = _norm(q)
         if not (math.isfinite(q_norm) and q_norm > 0):
             status = Status.BREAKDOWN
