@@ -34,7 +34,7 @@ class CoarseCorrection:
 
     def __init__(self, A, grid, points, xp, dtype, device):
         hats = [hat_interpolation(m, min(m, points)) for m in grid]
-        self.xp, self.A, self.grid = xp, A, grid
+        self.xp, self.grid = xp, grid
         self.coarse_grid = tuple(h.shape[1] for h in hats)
         self.hats = [xp.asarray(h, dtype=dtype, device=device) for h in hats]
         Ac = self._galerkin(A, hats, xp, dtype, device)
