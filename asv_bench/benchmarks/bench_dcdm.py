@@ -28,9 +28,9 @@ class SolveDCDM(Benchmark):
 
     def _run(self, solver, rtol, rhs):
         if solver.startswith("dcdm"):  # the two-level default, or the network's direction alone
-            coarse_grid = None if solver == "dcdm-network" else 8
+            network_only = {"coarse_grid": None} if solver == "dcdm-network" else {}
             return numopt.solve_dcdm(self.A, self.b, model=self.model, rtol=rtol, maxiter=300,
-                                     coarse_grid=coarse_grid).nit
+                                     **network_only).nit
         precond = {"cg": None, "ic0": "ic0", "amg": "amg"}[solver]
         return numopt.solve_pcg(self.A, self.b, preconditioner=precond, rtol=rtol).nit
 

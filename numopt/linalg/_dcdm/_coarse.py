@@ -37,7 +37,7 @@ class CoarseCorrection:
         self.xp, self.grid = xp, grid
         self.coarse_grid = tuple(h.shape[1] for h in hats)
         self.hats = [xp.asarray(h, dtype=dtype, device=device) for h in hats]
-        Ac = self._galerkin(A, hats, xp, dtype, device)
+        Ac = self._galerkin(A, dtype, device)
         try:
             factor = xp.linalg.cholesky(Ac)
         except Exception as exc:  # NumPy raises LinAlgError; others may return NaN
@@ -46,12 +46,12 @@ class CoarseCorrection:
             raise NotPositiveDefinite("non-finite Cholesky factor")
         self.inverse = xp.linalg.inv(Ac)
 
-    def _galerkin(self, A, hats, xp, dtype, device):
-        sparse = _sparse_module(A)
-        if sparse is not None:  # P as a sparse Kronecker product, on A's device
+    def _galerkin(self, A, dtype, device):
+        xp, sparse = self.xp, _sparse_module(A)
+        if sparse is not None:  # P as a sparse Kronecker product of the axis hats, on A's device
             P = None
-            for h in hats:
-                factor = sparse.csr_matrix(xp.asarray(h, dtype=dtype, device=device))
+            for h in self.hats:
+                factor = sparse.csr_matrix(h)
                 P = factor if P is None else sparse.kron(P, factor, format="csr")
             return xp.asarray((P.T @ (A @ P)).toarray(), dtype=dtype)
         nc = int(np.prod(self.coarse_grid))
